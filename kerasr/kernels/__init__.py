@@ -1,0 +1,50 @@
+"""Numba kernels: numpy arrays in, arrays out, forward and backward per op.
+
+Each public function picks a serial or a parallel compilation of the same
+source (parallel only for large work, see ``_jit.PARALLEL_MIN_ELEMENTS``).
+Compilation is lazy: importing this package compiles nothing.
+"""
+
+from .activations import (  # noqa: F401
+    ACTIVATION_CODES,
+    ELU,
+    EXPONENTIAL,
+    GELU,
+    HARD_SIGMOID,
+    LEAKY_RELU,
+    LINEAR,
+    RELU,
+    RELU_MAX,
+    SELU,
+    SIGMOID,
+    SOFTPLUS,
+    SOFTSIGN,
+    SWISH,
+    TANH,
+    THRESHOLDED_RELU,
+    activation_backward,
+    activation_forward,
+    bias_activation_backward,
+    bias_activation_forward,
+    needs_preactivation,
+)
+from .dropout import dropout_backward, dropout_forward  # noqa: F401
+from .embedding import embedding_backward, embedding_forward  # noqa: F401
+from .losses import (  # noqa: F401
+    sigmoid_cross_entropy_backward,
+    sigmoid_cross_entropy_forward,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
+    sparse_softmax_cross_entropy_backward,
+    sparse_softmax_cross_entropy_forward,
+)
+from .optimizers import (  # noqa: F401
+    adam_amsgrad_update,
+    adam_update,
+    rmsprop_momentum_update,
+    rmsprop_update,
+    sgd_momentum_update,
+    sgd_update,
+)
+from .reductions import column_sum  # noqa: F401
+from .softmax import softmax_backward, softmax_forward  # noqa: F401

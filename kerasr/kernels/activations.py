@@ -1,0 +1,359 @@
+"""Elementwise activations (Keras 3 formulas), forward and backward, plain or
+fused with the bias add of a dense layer."""
+
+import math
+
+import numpy as np
+
+from ._jit import dtype_const, njit_exact, njit_helper, njit_pair, pick, prange, row_chunking
+
+(
+    LINEAR,
+    RELU,
+    SIGMOID,
+    TANH,
+    SOFTPLUS,
+    SOFTSIGN,
+    ELU,
+    SELU,
+    EXPONENTIAL,
+    SWISH,
+    GELU,
+    HARD_SIGMOID,
+    LEAKY_RELU,
+    THRESHOLDED_RELU,
+    RELU_MAX,
+) = range(15)
+
+ACTIVATION_CODES = {
+    "linear": LINEAR,
+    "relu": RELU,
+    "sigmoid": SIGMOID,
+    "tanh": TANH,
+    "softplus": SOFTPLUS,
+    "softsign": SOFTSIGN,
+    "elu": ELU,
+    "selu": SELU,
+    "exponential": EXPONENTIAL,
+    "swish": SWISH,
+    "gelu": GELU,
+    "hard_sigmoid": HARD_SIGMOID,
+    "leaky_relu": LEAKY_RELU,
+    "thresholded_relu": THRESHOLDED_RELU,
+    "relu_max": RELU_MAX,
+}
+
+# Keras 3's fixed SELU constants.
+SELU_ALPHA = 1.67326324
+SELU_SCALE = 1.05070098
+
+# Elements per task of the 1-D kernels (the parallel axis is the block index).
+_BLOCK = 1 << 14
+
+
+def needs_preactivation(code, alpha=None):
+    """True when the backward needs z itself, not only a = f(z).
+
+    ELU, LEAKY_RELU and THRESHOLDED_RELU recover f'(z) from a only for
+    alpha >= 0; without alpha the answer is the safe one (True).
+    """
+    if code not in _VALID_CODES:
+        raise ValueError(f"unknown activation code {code!r}")
+    if code in (SOFTSIGN, SWISH, GELU):
+        return True
+    if code in (ELU, LEAKY_RELU, THRESHOLDED_RELU):
+        return alpha is None or alpha < 0
+    return False
+
+
+_VALID_CODES = frozenset(ACTIVATION_CODES.values())
+
+
+def _check_code(code):
+    code = int(code)
+    if code not in _VALID_CODES:
+        raise ValueError(f"unknown activation code {code!r}")
+    return code
+
+
+# ---------------------------------------------------------------- scalar math
+
+
+@njit_helper
+def sigmoid_scalar(x):
+    # exp of -|x| only, so large |x| neither overflows nor loses the tail.
+    one = dtype_const(x, 1.0)
+    e = math.exp(-abs(x))
+    s = one / (one + e)
+    return s if x >= 0 else e * s
+
+
+@njit_helper
+def softplus_scalar(x):
+    zero = dtype_const(x, 0.0)
+    positive_part = x if x > zero else zero
+    return positive_part + math.log1p(math.exp(-abs(x)))
+
+
+@njit_exact
+def hard_sigmoid_scalar(x):
+    # relu6(x + 3) / 6 as Keras writes it, exactly 0 at x = -3; without
+    # fastmath, since "reassoc" may rewrite it as x/6 + 0.5 (2.8e-17 there).
+    zero = dtype_const(x, 0.0)
+    one = dtype_const(x, 1.0)
+    t = (x + dtype_const(x, 3.0)) * dtype_const(x, 1.0 / 6.0)
+    return zero if t < zero else (one if t > one else t)
+
+
+# ------------------------------------------------------------ 1-D helpers
+# One loop per activation (branching outside the loop keeps it vectorisable).
+
+
+@njit_helper
+def _forward_1d(z, code, alpha, out):
+    zero = dtype_const(z, 0.0)
+    one = dtype_const(z, 1.0)
+    half = dtype_const(z, 0.5)
+    alpha_t = dtype_const(z, alpha)
+    if code == LINEAR:
+        for i in range(z.shape[0]):
+            out[i] = z[i]
+    elif code == RELU:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = zero if zi < zero else zi  # NaN passes through
+    elif code == SIGMOID:
+        for i in range(z.shape[0]):
+            out[i] = sigmoid_scalar(z[i])
+    elif code == TANH:
+        for i in range(z.shape[0]):
+            out[i] = math.tanh(z[i])
+    elif code == SOFTPLUS:
+        for i in range(z.shape[0]):
+            out[i] = softplus_scalar(z[i])
+    elif code == SOFTSIGN:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = zi / (one + abs(zi))
+    elif code == ELU:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = zi if zi > zero else alpha_t * math.expm1(zi)
+    elif code == SELU:
+        scale = dtype_const(z, SELU_SCALE)
+        scale_alpha = dtype_const(z, SELU_SCALE * SELU_ALPHA)
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = scale * zi if zi > zero else scale_alpha * math.expm1(zi)
+    elif code == EXPONENTIAL:
+        for i in range(z.shape[0]):
+            out[i] = math.exp(z[i])
+    elif code == SWISH:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = zi * sigmoid_scalar(zi)
+    elif code == GELU:
+        # erfc(-x) == 1 + erf(x), without the cancellation for x << 0.
+        neg_inv_sqrt2 = dtype_const(z, -1.0 / math.sqrt(2.0))
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = half * zi * math.erfc(zi * neg_inv_sqrt2)
+    elif code == HARD_SIGMOID:
+        for i in range(z.shape[0]):
+            out[i] = hard_sigmoid_scalar(z[i])
+    elif code == LEAKY_RELU:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = alpha_t * zi if zi < zero else zi
+    elif code == THRESHOLDED_RELU:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            out[i] = zero if zi <= alpha_t else zi
+    elif code == RELU_MAX:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            t = zero if zi < zero else zi
+            out[i] = alpha_t if t > alpha_t else t
+    else:
+        raise ValueError("unknown activation code")
+
+
+@njit_helper
+def _backward_1d(z, a, g, code, alpha, out):
+    # out[i] = g[i] * f'(z[i]); codes without needs_preactivation read only a.
+    zero = dtype_const(z, 0.0)
+    one = dtype_const(z, 1.0)
+    half = dtype_const(z, 0.5)
+    alpha_t = dtype_const(z, alpha)
+    if code == LINEAR:
+        for i in range(z.shape[0]):
+            out[i] = g[i]
+    elif code == RELU:
+        for i in range(z.shape[0]):
+            out[i] = g[i] * (one if a[i] > zero else zero)
+    elif code == SIGMOID:
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (ai * (one - ai))
+    elif code == TANH:
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (one - ai * ai)
+    elif code == SOFTPLUS:
+        # f'(z) = sigmoid(z) = 1 - exp(-a)
+        for i in range(z.shape[0]):
+            out[i] = g[i] * -math.expm1(-a[i])
+    elif code == SOFTSIGN:
+        for i in range(z.shape[0]):
+            d = one / (one + abs(z[i]))
+            out[i] = g[i] * (d * d)
+    elif code == ELU:
+        if alpha >= 0.0:
+            # a > 0 exactly when z > 0, and there f(z) + alpha = alpha*exp(z)
+            for i in range(z.shape[0]):
+                ai = a[i]
+                out[i] = g[i] * (one if ai > zero else ai + alpha_t)
+        else:
+            for i in range(z.shape[0]):
+                zi = z[i]
+                out[i] = g[i] * (one if zi > zero else alpha_t * math.exp(zi))
+    elif code == SELU:
+        scale = dtype_const(z, SELU_SCALE)
+        scale_alpha = dtype_const(z, SELU_SCALE * SELU_ALPHA)
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (scale if ai > zero else ai + scale_alpha)
+    elif code == EXPONENTIAL:
+        for i in range(z.shape[0]):
+            out[i] = g[i] * a[i]
+    elif code == SWISH:
+        for i in range(z.shape[0]):
+            zi = z[i]
+            s = sigmoid_scalar(zi)
+            out[i] = g[i] * (s * (one + zi * (one - s)))
+    elif code == GELU:
+        neg_inv_sqrt2 = dtype_const(z, -1.0 / math.sqrt(2.0))
+        inv_sqrt_2pi = dtype_const(z, 1.0 / math.sqrt(2.0 * math.pi))
+        for i in range(z.shape[0]):
+            zi = z[i]
+            cdf = half * math.erfc(zi * neg_inv_sqrt2)
+            pdf = inv_sqrt_2pi * math.exp(-half * zi * zi)
+            out[i] = g[i] * (cdf + zi * pdf)
+    elif code == HARD_SIGMOID:
+        sixth = dtype_const(z, 1.0 / 6.0)
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (sixth if (ai > zero and ai < one) else zero)
+    elif code == LEAKY_RELU:
+        if alpha >= 0.0:
+            for i in range(z.shape[0]):
+                out[i] = g[i] * (one if a[i] > zero else alpha_t)
+        else:
+            for i in range(z.shape[0]):
+                out[i] = g[i] * (one if z[i] > zero else alpha_t)
+    elif code == THRESHOLDED_RELU:
+        # for theta >= 0, a > theta exactly when z > theta
+        if alpha >= 0.0:
+            for i in range(z.shape[0]):
+                out[i] = g[i] * (one if a[i] > alpha_t else zero)
+        else:
+            for i in range(z.shape[0]):
+                out[i] = g[i] * (one if z[i] > alpha_t else zero)
+    elif code == RELU_MAX:
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (one if (ai > zero and ai < alpha_t) else zero)
+    else:
+        raise ValueError("unknown activation code")
+
+
+# ------------------------------------------------------------------ kernels
+
+
+def _activation_forward(z, code, alpha, out):
+    n = z.shape[0]
+    for block in prange((n + _BLOCK - 1) // _BLOCK):
+        start = block * _BLOCK
+        stop = min(start + _BLOCK, n)
+        _forward_1d(z[start:stop], code, alpha, out[start:stop])
+    return out
+
+
+def _activation_backward(z, a, g, code, alpha, out):
+    n = z.shape[0]
+    for block in prange((n + _BLOCK - 1) // _BLOCK):
+        start = block * _BLOCK
+        stop = min(start + _BLOCK, n)
+        _backward_1d(z[start:stop], a[start:stop], g[start:stop], code, alpha, out[start:stop])
+    return out
+
+
+def _bias_activation_forward(z, bias, code, alpha, out):
+    rows, cols = z.shape
+    for i in prange(rows):
+        z_row = z[i]
+        for j in range(cols):
+            z_row[j] += bias[j]
+        _forward_1d(z_row, code, alpha, out[i])
+    return out
+
+
+def _bias_activation_backward(z, a, g, code, alpha, dz, db):
+    rows, cols = z.shape
+    n_chunks, chunk_rows = row_chunking(rows)
+    # One partial db row per chunk; threads never add into shared memory.
+    partial = np.zeros((n_chunks, cols), dtype=dz.dtype)
+    for chunk in prange(n_chunks):
+        acc = partial[chunk]
+        for i in range(chunk * chunk_rows, min((chunk + 1) * chunk_rows, rows)):
+            dz_row = dz[i]
+            _backward_1d(z[i], a[i], g[i], code, alpha, dz_row)
+            for j in range(cols):
+                acc[j] += dz_row[j]
+    for j in range(cols):
+        db[j] = 0
+    for chunk in range(n_chunks):
+        for j in range(cols):
+            db[j] += partial[chunk, j]
+    return dz, db
+
+
+_activation_forward_serial, _activation_forward_parallel = njit_pair(_activation_forward)
+_activation_backward_serial, _activation_backward_parallel = njit_pair(_activation_backward)
+_bias_activation_forward_serial, _bias_activation_forward_parallel = njit_pair(
+    _bias_activation_forward
+)
+_bias_activation_backward_serial, _bias_activation_backward_parallel = njit_pair(
+    _bias_activation_backward
+)
+
+
+# ------------------------------------------------------------ entry points
+
+
+def activation_forward(z, code, alpha, out):
+    """out = f(z) for 1-D z; out may be z."""
+    kernel = pick((_activation_forward_serial, _activation_forward_parallel), z.size)
+    return kernel(z, _check_code(code), float(alpha), out)
+
+
+def activation_backward(z, a, g, code, alpha, out):
+    """out = g * f'(z), 1-D; z may be a when needs_preactivation is False; out may be g."""
+    kernel = pick((_activation_backward_serial, _activation_backward_parallel), z.size)
+    return kernel(z, a, g, _check_code(code), float(alpha), out)
+
+
+def bias_activation_forward(z, bias, code, alpha, out):
+    """z += bias (in place, per row), then out = f(z); out may be z."""
+    kernel = pick(
+        (_bias_activation_forward_serial, _bias_activation_forward_parallel), z.size
+    )
+    return kernel(z, bias, _check_code(code), float(alpha), out)
+
+
+def bias_activation_backward(z, a, g, code, alpha, dz, db):
+    """dz = g * f'(z) and db = column sums of dz, in one pass; dz may be g."""
+    kernel = pick(
+        (_bias_activation_backward_serial, _bias_activation_backward_parallel), z.size
+    )
+    return kernel(z, a, g, _check_code(code), float(alpha), dz, db)

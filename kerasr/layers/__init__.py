@@ -1,0 +1,6 @@
+"""Keras's layers, one class each; the R-named `layer_*` verbs build them."""
+
+from .base import InputSpec, Layer  # noqa: F401
+from .core import (Activation, ActivityRegularization, Dense, Dropout, Embedding, Flatten,  # noqa: F401
+                   Input, InputLayer, Lambda, Masking, Permute, RepeatVector, Reshape)
+from .activation import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU  # noqa: F401

@@ -1,0 +1,183 @@
+"""Models as graphs of layers: `Model` (the trainable base) and `Functional`, the model defined
+by input and output tensors. A Sequential model is a Functional one built layer by layer."""
+
+from ..engine.graph import KerasTensor, flatten, topological_nodes
+from ..layers.base import Layer, format_shape
+from ..layers.core import InputLayer
+from .training import Trainer
+
+
+class Model(Trainer, Layer):
+    """The base of every model: a layer that can be compiled, fitted, evaluated and saved.
+
+    Subclass it and write `call(inputs)` for a model defined in code; build it from tensors
+    (`keras_model(inputs, outputs)`) for a graph of layers.
+    """
+
+    def __new__(cls, *args, **kwargs):
+        if cls is Model and ("inputs" in kwargs or len(args) >= 2):
+            return Functional(*args, **kwargs)
+        return super().__new__(cls)
+
+    def __init__(self, name=None, trainable=True, **kwargs):
+        Layer.__init__(self, name=name, trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+
+    @property
+    def layers(self):
+        return [layer for layer in self._sublayers()]
+
+    def get_layer(self, name=None, index=None):
+        """A layer by name or by 0-based index (R keras counts from 1; kerasr from 0)."""
+        layers = self.layers
+        if index is not None:
+            if name is not None:
+                raise ValueError("get_layer() takes a name or an index, not both.")
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Model {self.name} has {len(layers)} layers; index {index} is out "
+                                 f"of range (indices are 0-based).")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No layer named {name!r} in model {self.name}; layers: "
+                         f"{', '.join(layer.name for layer in layers)}.")
+
+    # A model's inputs reach its own layers unconverted (an Embedding inside wants integers).
+    casts_inputs_to_float = False
+
+    def __or__(self, other):
+        """`model | layer` appends to a Sequential model; verbs handle the other cases."""
+        if isinstance(other, Layer):
+            if not hasattr(self, "add"):
+                raise TypeError(f"Only Sequential models grow with `model | layer`; {self.name} is a "
+                                f"{type(self).__name__}. Call the layer on a tensor instead: "
+                                "`outputs = inputs | layer`.")
+            return self.add(other)
+        return NotImplemented
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False):
+        """Prints Keras's table of layers, output shapes and parameter counts."""
+        from .summary import print_summary
+        print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+class Functional(Model):
+    """A model defined by symbolic input and output tensors."""
+
+    def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
+        super().__init__(name=name or _default_name(type(self)), trainable=trainable, **kwargs)
+        self._init_graph(inputs, outputs)
+
+    def _init_graph(self, inputs, outputs):
+        self._nested_inputs, self._nested_outputs = inputs, outputs
+        self.inputs = flatten(inputs)
+        self.outputs = flatten(outputs)
+        for tensor in self.inputs + self.outputs:
+            if not isinstance(tensor, KerasTensor):
+                raise ValueError(f"Model {self.name}: inputs and outputs must be symbolic tensors "
+                                 f"(from layer_input() and layers called on it), got {tensor!r}.")
+        for tensor in self.inputs:
+            if not isinstance(tensor._keras_history[0], InputLayer):
+                raise ValueError(f"Model {self.name}: every input must come from layer_input(); "
+                                 f"{tensor!r} is the output of layer {tensor._keras_history[0].name}.")
+        self._nodes = topological_nodes(self.outputs)
+        reached = {id(t) for t in self.inputs}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                if id(node.output_tensors[0]) not in reached:
+                    raise ValueError(f"Model {self.name}: the outputs depend on input "
+                                     f"{node.layer.name}, which is not among the model's inputs.")
+        self._graph_layers = []
+        for node in self._nodes:
+            if node.layer not in self._graph_layers:
+                self._graph_layers.append(node.layer)
+        self.built = True
+        self._build_input_shape = self.inputs[0].shape if len(self.inputs) == 1 else [
+            t.shape for t in self.inputs]
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    def _sublayers(self):
+        return self._graph_layers
+
+    @property
+    def input_names(self):
+        return [t._keras_history[0].name for t in self.inputs]
+
+    @property
+    def output_names(self):
+        return [t._keras_history[0].name for t in self.outputs]
+
+    def call(self, inputs, training=None):
+        values = inputs if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(values) != len(self.inputs):
+            raise ValueError(f"Model {self.name} expects {len(self.inputs)} input(s), got {len(values)}.")
+        computed = {}
+        for tensor, value in zip(self.inputs, values):
+            computed[id(tensor)] = self._input_value(tensor, value)
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer):
+                continue
+            args = _fill(node.inputs, computed)
+            kwargs = {k: v for k, v in node.call_kwargs.items() if k != "_args"}
+            outputs = node.layer(args, *node.call_kwargs.get("_args", ()), training=training, **kwargs)
+            for symbolic, actual in zip(node.output_tensors, flatten(outputs)):
+                computed[id(symbolic)] = actual
+        results = [computed[id(t)] for t in self.outputs]
+        return results[0] if not isinstance(self._nested_outputs, (list, tuple)) else results
+
+    def _input_value(self, symbolic, value):
+        """Checks a value fed to an input against the input's shape."""
+        shape = getattr(value, "shape", None)
+        if shape is None:
+            return value
+        expected = symbolic.shape
+        if len(shape) != len(expected) or any(e is not None and e != s
+                                               for e, s in zip(expected[1:], shape[1:])):
+            receiver = self._first_consumer(symbolic)
+            raise ValueError(f"{receiver} expects input of shape {format_shape(expected)}, "
+                             f"got {format_shape(tuple(shape))}.")
+        return value
+
+    def _first_consumer(self, symbolic):
+        for node in self._nodes:
+            if any(t is symbolic for t in node.input_tensors):
+                return node.layer.name
+        return self.name
+
+    def compute_output_shape(self, input_shape):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if not isinstance(self._nested_outputs, (list, tuple)) else shapes
+
+    def _call_symbolic(self, inputs, args, kwargs):
+        given = flatten(inputs)
+        for tensor, symbolic in zip(given, self.inputs):
+            self._input_value(symbolic, tensor)
+        return Layer._call_symbolic(self, inputs, args, kwargs)
+
+    def output_dtype(self, inputs):
+        return self.outputs[0].dtype
+
+
+def _fill(structure, computed):
+    if isinstance(structure, (list, tuple)):
+        return type(structure)(_fill(s, computed) for s in structure)
+    if isinstance(structure, dict):
+        return {k: _fill(v, computed) for k, v in structure.items()}
+    if isinstance(structure, KerasTensor):
+        return computed[id(structure)]
+    return structure
+
+
+def _default_name(cls):
+    from ..layers.base import snake_case, unique_name
+    return unique_name("functional" if cls is Functional else snake_case(cls.__name__))
+

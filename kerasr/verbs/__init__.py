@@ -1,0 +1,15 @@
+"""The R-named verbs: argument coercion and dispatch over kerasr's classes, no math."""
+
+from .layers import *  # noqa: F401,F403
+from .layers import __all__ as _layer_verbs
+from .model import (compile, count_params, evaluate, fit, freeze_weights, get_layer,  # noqa: F401
+                    get_weights, keras_model, keras_model_sequential, layer_input, normalize,
+                    plot, pop_layer, predict, predict_on_batch, set_weights, summary,
+                    test_on_batch, to_categorical, train_on_batch, unfreeze_weights)
+from .pipe import Verb  # noqa: F401
+
+__all__ = list(_layer_verbs) + [
+    "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer", "get_weights",
+    "keras_model", "keras_model_sequential", "layer_input", "normalize", "plot", "pop_layer",
+    "predict", "predict_on_batch", "set_weights", "summary", "test_on_batch", "to_categorical",
+    "train_on_batch", "unfreeze_weights"]

@@ -123,7 +123,7 @@ class ProgbarLogger(Callback):
     """Keras's progress line: live in a terminal, one line per epoch otherwise.
 
     verbose=1: `469/469 ━━━━━━━━━━━━━━━━━━━━ 2s 4ms/step - accuracy: 0.9123 - loss: 0.2981`;
-    verbose=2: the same figures, once per epoch.
+    verbose=2: `469/469 - 2s - 4ms/step - accuracy: 0.9123 - loss: 0.2981`, once per epoch.
     """
 
     BAR_WIDTH = 20
@@ -175,7 +175,10 @@ class ProgbarLogger(Callback):
         else:
             timing = f"{round(per_step * (total - step))}s {_format_duration(per_step)}/step"
         width = len(str(total))
-        parts = [f"{step:>{width}}/{total} {bar} {timing}"]
+        if self.verbose == 2:
+            parts = [f"{step}/{total}", f"{round(elapsed)}s", f"{_format_duration(per_step)}/step"]
+        else:
+            parts = [f"{step:>{width}}/{total} {bar} {timing}"]
         parts += [f"{k}: {_format_number(v)}" for k, v in _ordered(logs)]
         return " - ".join(parts)
 

@@ -81,12 +81,10 @@ def _logits(y_pred, activation, from_logits, loss_name, axis=-1):
     return y_pred if from_logits else None
 
 
-def _class_axis_last(y_true, y_pred, axis):
-    """Moves the class axis to the end, where the crossentropy ops expect it."""
-    if _is_last_axis(axis, y_pred.ndim):
-        return y_true, y_pred
-    order = [i for i in range(y_pred.ndim) if i != axis % y_pred.ndim] + [axis % y_pred.ndim]
-    return np.transpose(y_true, order), ops.transpose(y_pred, order)
+def _axis_to_last(axis, ndim):
+    """The axis order moving the class axis to the end, where the crossentropy ops expect it."""
+    axis %= ndim
+    return [i for i in range(ndim) if i != axis] + [axis]
 
 
 def _clipped_probabilities(y_pred):
@@ -151,7 +149,9 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     Label smoothing mixes y with the uniform distribution."""
     logits = _logits(y_pred, "softmax", from_logits, "categorical_crossentropy", axis)
     y_true, y_pred = _prepare(y_true, y_pred if logits is None else logits)
-    y_true, y_pred = _class_axis_last(y_true, y_pred, axis)
+    if not _is_last_axis(axis, y_pred.ndim):
+        order = _axis_to_last(axis, y_pred.ndim)
+        y_true, y_pred = np.transpose(y_true, order), ops.transpose(y_pred, order)
     if y_pred.shape[-1] == 1:
         warnings.warn("categorical_crossentropy expects y_pred of shape (batch_size, "
                       f"num_classes) with num_classes > 1, got {y_pred.shape}; with one class "
@@ -173,8 +173,7 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
     if labels.ndim == y_pred.ndim and labels.shape[-1] == 1:
         labels = labels.reshape(labels.shape[:-1])
     if not _is_last_axis(axis, y_pred.ndim):
-        y_pred = ops.transpose(y_pred, [i for i in range(y_pred.ndim) if i != axis % y_pred.ndim]
-                               + [axis % y_pred.ndim])
+        y_pred = ops.transpose(y_pred, _axis_to_last(axis, y_pred.ndim))
     labels = _class_labels(labels, y_pred.shape)
     if logits is not None:
         return ops.sparse_softmax_cross_entropy(labels, y_pred)
@@ -492,8 +491,10 @@ def get(identifier):
     if isinstance(identifier, type) and issubclass(identifier, Loss):
         return identifier()
     if callable(identifier):
-        cls = getattr(identifier, "_kerasr_class", None) or _BY_FUNCTION.get(identifier)
-        return cls() if cls is not None else LossFunctionWrapper(identifier)
+        # An R function (loss_mse) stands for its loss function.
+        fn = getattr(identifier, "_kerasr_function", None) or identifier
+        cls = _BY_FUNCTION.get(fn)
+        return cls() if cls is not None else LossFunctionWrapper(fn)
     raise ValueError(f"Could not interpret loss identifier: {identifier!r}.")
 
 

@@ -89,7 +89,8 @@ class Optimizer:
                 f"{learning_rate!r}, decay_steps=1, decay_rate={self.decay!r}).")
         self._learning_rate = _learning_rate(learning_rate)
         self.name = name
-        self.weight_decay = None if weight_decay is None else _non_negative(weight_decay, "weight_decay")
+        self.weight_decay = (None if weight_decay is None
+                             else _non_negative(weight_decay, "weight_decay"))
         self.clipnorm = _positive_or_none(clipnorm, "clipnorm")
         self.clipvalue = _positive_or_none(clipvalue, "clipvalue")
         self.global_clipnorm = _positive_or_none(global_clipnorm, "global_clipnorm")
@@ -151,6 +152,9 @@ class Optimizer:
     def apply(self, grads, variables):
         """Updates each variable in place from its gradient (arrays or Tensors). Variables
         whose gradient is None are left alone."""
+        variables = list(variables)
+        if len(grads) != len(variables):
+            raise ValueError(f"Got {len(grads)} gradients for {len(variables)} variables.")
         pairs = [(g, v) for g, v in zip(grads, variables) if g is not None]
         if not pairs:
             raise ValueError("No gradients provided for any variable.")
@@ -199,7 +203,8 @@ class Optimizer:
         return cls(**config)
 
     def __repr__(self):
-        return f"<{type(self).__name__} learning_rate={self.learning_rate!r} iterations={self.iterations}>"
+        return (f"<{type(self).__name__} learning_rate={self.learning_rate!r} "
+                f"iterations={self.iterations}>")
 
 
 def _gradient_array(grad, var):

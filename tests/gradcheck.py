@@ -56,10 +56,11 @@ def check_gradients(fn, *arrays, rtol=1e-5, atol=1e-7, seed=0):
                                    err_msg=f"gradient of input {i} differs from central differences")
 
 
-def check_layer_gradients(layer, x, rtol=1e-5, atol=1e-7, seed=0, **call_kwargs):
-    """Gradients of a layer's output with respect to its input and to each trainable weight,
-    against central differences (the layer must compute in float64)."""
-    x = Variable(np.array(x, dtype=np.float64), name="x")
+def check_layer_gradients(layer, x, rtol=1e-5, atol=1e-7, seed=0, wrt_input=True, **call_kwargs):
+    """Gradients of a layer's output with respect to its input (unless `wrt_input` is False,
+    e.g. for integer indices) and to each trainable weight, against central differences (the
+    layer must compute in float64)."""
+    x = Variable(np.array(x, dtype=np.float64), name="x") if wrt_input else x
     layer(x, **call_kwargs)  # builds the weights
     weights = layer.trainable_weights
     out_weights = np.random.default_rng(seed).standard_normal(layer(x, **call_kwargs).shape)
@@ -69,8 +70,9 @@ def check_layer_gradients(layer, x, rtol=1e-5, atol=1e-7, seed=0, **call_kwargs)
 
     with GradientTape() as tape:
         value = loss()
-    analytic = tape.gradient(value, [x] + weights)
-    for variable, got in zip([x] + weights, analytic):
+    sources = ([x] if wrt_input else []) + weights
+    analytic = tape.gradient(value, sources)
+    for variable, got in zip(sources, analytic):
         expected = numeric_gradient(lambda *_: float(loss().data), [variable.data], 0)
         np.testing.assert_allclose(got, expected, rtol=rtol, atol=atol,
                                    err_msg=f"{layer.name}: gradient of {variable.name} differs "

@@ -53,6 +53,10 @@ def draw_away_from(rng, shape, kinks, scale=3.0, margin=1e-3):
     raise AssertionError("could not draw away from kinks")
 
 
+def assert_matches_numeric(analytic, numeric):
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-6, atol=1e-7)
+
+
 def central_difference(f, x, h=1e-6):
     """Gradient of the scalar function f at float64 array x."""
     grad = np.empty_like(x)
@@ -146,7 +150,7 @@ def test_negative_alpha_needs_preactivation(name):
 
 
 def test_needs_preactivation_table():
-    needs = {name for name in NAMES if activations.needs_preactivation(ACTIVATION_CODES[name], 1.0)}
+    needs = {n for n in NAMES if activations.needs_preactivation(ACTIVATION_CODES[n], 1.0)}
     assert needs == {"softsign", "swish", "gelu"}
     with pytest.raises(ValueError):
         activations.needs_preactivation(99)
@@ -157,7 +161,8 @@ def test_needs_preactivation_table():
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_propagates_nan(name):
     z = np.array([np.nan, 1.0, np.nan])
-    out = activations.activation_forward(z, ACTIVATION_CODES[name], ALPHAS.get(name, 0.0), np.empty(3))
+    code, alpha = ACTIVATION_CODES[name], ALPHAS.get(name, 0.0)
+    out = activations.activation_forward(z, code, alpha, np.empty(3))
     assert np.isnan(out[0]) and np.isnan(out[2])
 
 
@@ -250,8 +255,8 @@ def test_bias_activation_backward_central_difference(name):
     dz, db = activations._bias_activation_backward_serial(
         pre, a, g, code, alpha, np.empty_like(z), np.empty(4)
     )
-    np.testing.assert_allclose(db, central_difference(loss_of_bias, bias.copy()), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(dz, central_difference(loss_of_z, z.copy()), rtol=1e-6, atol=1e-7)
+    assert_matches_numeric(db, central_difference(loss_of_bias, bias.copy()))
+    assert_matches_numeric(dz, central_difference(loss_of_z, z.copy()))
 
 
 # -------------------------------------------------------------------- softmax
@@ -289,7 +294,7 @@ def test_softmax_backward_central_difference():
 
     p = softmax._softmax_forward_serial(z, np.empty_like(z))
     out = softmax._softmax_backward_serial(p, g, np.empty_like(z))
-    np.testing.assert_allclose(out, central_difference(loss, z.copy()), rtol=1e-6, atol=1e-8)
+    assert_matches_numeric(out, central_difference(loss, z.copy()))
 
 
 def test_softmax_nan_row_stays_nan():
@@ -371,9 +376,11 @@ def test_cross_entropy_backward_central_difference():
 
     probs, _ = dense_f(logits, y, np.empty_like(logits), np.empty(4))
     out = losses._softmax_cross_entropy_backward_serial(probs, y, g, np.empty_like(logits))
-    np.testing.assert_allclose(out, central_difference(dense_loss, logits.copy()), rtol=1e-6, atol=1e-8)
-    out = losses._sparse_softmax_cross_entropy_backward_serial(probs, labels, g, np.empty_like(logits))
-    np.testing.assert_allclose(out, central_difference(sparse_loss, logits.copy()), rtol=1e-6, atol=1e-8)
+    assert_matches_numeric(out, central_difference(dense_loss, logits.copy()))
+    out = losses._sparse_softmax_cross_entropy_backward_serial(
+        probs, labels, g, np.empty_like(logits)
+    )
+    assert_matches_numeric(out, central_difference(sparse_loss, logits.copy()))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -408,7 +415,7 @@ def test_sigmoid_cross_entropy_central_difference():
         return np.dot(g, losses._sigmoid_cross_entropy_forward_serial(x, y, np.empty_like(x)))
 
     out = losses._sigmoid_cross_entropy_backward_serial(z, y, g, np.empty_like(z))
-    np.testing.assert_allclose(out, central_difference(loss, z.copy()), rtol=1e-6, atol=1e-8)
+    assert_matches_numeric(out, central_difference(loss, z.copy()))
 
 
 # ----------------------------------------------------------------- optimizers
@@ -482,7 +489,9 @@ def test_rmsprop_momentum(variant, dtype, momentum, centered):
             var, grad, slots["velocity"], slots.get("average_grad", unused),
             slots.get("momentum", unused), 0.01, 0.9, momentum, 1e-7, centered,
         )
-        expected, state = ref.ref_rmsprop_step(expected, grad, state, 0.01, 0.9, momentum, 1e-7, centered)
+        expected, state = ref.ref_rmsprop_step(
+            expected, grad, state, 0.01, 0.9, momentum, 1e-7, centered
+        )
         assert_close(var, expected, dtype)
         for key in slots:
             assert_close(slots[key], state[key], dtype)
@@ -507,10 +516,14 @@ def test_adam(variant, dtype, amsgrad):
     for t, grad in enumerate(grads, start=1):
         alpha = lr * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)  # the caller's part
         if amsgrad:
-            kernel(optimizers, "adam_amsgrad_update", variant)(var, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon)
+            update = kernel(optimizers, "adam_amsgrad_update", variant)
+            update(var, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon)
         else:
-            kernel(optimizers, "adam_update", variant)(var, grad, m, v, alpha, beta_1, beta_2, epsilon)
-        expected, em, ev, ev_hat = ref.ref_adam_step(expected, grad, em, ev, lr, beta_1, beta_2, epsilon, t, ev_hat)
+            update = kernel(optimizers, "adam_update", variant)
+            update(var, grad, m, v, alpha, beta_1, beta_2, epsilon)
+        expected, em, ev, ev_hat = ref.ref_adam_step(
+            expected, grad, em, ev, lr, beta_1, beta_2, epsilon, t, ev_hat
+        )
         assert_close(var, expected, dtype)
         assert_close(m, em, dtype)
         assert_close(v, ev, dtype)
@@ -538,7 +551,8 @@ def test_dropout(variant, dtype):
     x = rng.normal(size=20000).astype(dtype)
     u = rng.uniform(size=x.size).astype(dtype)
     u[:3] = [rate, np.nextafter(dtype(rate), dtype(0)), 0.0]  # the boundary keeps
-    out, mask = kernel(dropout, "dropout_forward", variant)(x, u, rate, np.empty_like(x), np.empty_like(x))
+    forward = kernel(dropout, "dropout_forward", variant)
+    out, mask = forward(x, u, rate, np.empty_like(x), np.empty_like(x))
     assert mask.dtype == dtype
     assert set(np.unique(mask)) == {dtype(0), dtype(1 / (1 - rate))}
     assert mask[0] != 0 and mask[1] == 0 and mask[2] == 0
@@ -553,8 +567,9 @@ def test_dropout(variant, dtype):
     x64 = x.astype(np.float64)
     step = np.ones_like(x64)
     u64 = u.astype(np.float64)
-    up, _ = dropout._dropout_forward_serial(x64 + step, u64, rate, np.empty_like(x64), np.empty_like(x64))
-    down, _ = dropout._dropout_forward_serial(x64 - step, u64, rate, np.empty_like(x64), np.empty_like(x64))
+    forward64 = dropout._dropout_forward_serial
+    up, _ = forward64(x64 + step, u64, rate, np.empty_like(x64), np.empty_like(x64))
+    down, _ = forward64(x64 - step, u64, rate, np.empty_like(x64), np.empty_like(x64))
     np.testing.assert_allclose((up - down) / 2.0, mask, rtol=1e-6)
 
 
@@ -568,7 +583,8 @@ def test_embedding(variant, dtype):
     table = rng.normal(size=(50, 70)).astype(dtype)  # 70 columns: two column blocks
     indices = rng.integers(0, 50, 400).astype(np.int64)
     indices[:4] = [7, 7, 7, 49]  # repeats
-    out = kernel(embedding, "embedding_forward", variant)(table, indices, np.empty((400, 70), dtype))
+    forward = kernel(embedding, "embedding_forward", variant)
+    out = forward(table, indices, np.empty((400, 70), dtype))
     np.testing.assert_array_equal(out, table[indices])
     g = rng.normal(size=out.shape).astype(dtype)
     dtable = kernel(embedding, "embedding_backward", variant)(indices, g, 50)
@@ -588,7 +604,7 @@ def test_embedding_backward_central_difference():
         return np.sum(g * embedding._embedding_forward_serial(t, indices, np.empty((5, 3))))
 
     dtable = embedding._embedding_backward_serial(indices, g, 6)
-    np.testing.assert_allclose(dtable, central_difference(loss, table.copy()), rtol=1e-6, atol=1e-8)
+    assert_matches_numeric(dtable, central_difference(loss, table.copy()))
 
 
 # ----------------------------------------------------------------- reductions
@@ -623,7 +639,8 @@ def test_parallel_matches_serial_on_large_shapes():
     parallel = embedding._embedding_backward_parallel(indices, g, 100)
     # every element is summed in index order either way
     np.testing.assert_array_equal(parallel, serial)
-    np.testing.assert_allclose(parallel, ref.ref_embedding_grad(indices, g, 100), rtol=1e-4, atol=1e-4)
+    expected = ref.ref_embedding_grad(indices, g, 100)
+    np.testing.assert_allclose(parallel, expected, rtol=1e-4, atol=1e-4)
 
 
 # ------------------------------------------------------- public entry points
@@ -688,7 +705,8 @@ def test_public_entry_points_choose_parallel_only_for_large_work(monkeypatch):
     monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 0)
     monkeypatch.setattr(numba, "get_num_threads", lambda: 2)  # force the choice even on 1 thread
     for name, call in public_calls(np.float32).items():
-        np.testing.assert_allclose(np.array(call()), serial_results[name], rtol=1e-6, err_msg=name)
+        result = np.array(call())
+        np.testing.assert_allclose(result, serial_results[name], rtol=1e-6, err_msg=name)
     assert _jit.use_parallel(1)
     monkeypatch.setattr(_jit, "PARALLEL_MIN_ELEMENTS", 1 << 20)
     assert not _jit.use_parallel((1 << 20) - 1)
@@ -696,7 +714,6 @@ def test_public_entry_points_choose_parallel_only_for_large_work(monkeypatch):
 
 def test_import_compiles_nothing():
     code = (
-        "import kerasr.kernels as k, numba.core.registry as r\n"
         "from kerasr.kernels import activations\n"
         "assert not activations._activation_forward_serial.signatures\n"
         "assert not activations._forward_1d.signatures\n"
@@ -714,10 +731,10 @@ def _env(**extra):
     return env
 
 
-@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs 2 Numba threads")
 def test_disk_cache_keeps_serial_and_parallel_apart(tmp_path):
     """Numba's cache index ignores `parallel`; njit_pair must still give each
-    variant its own entry. Two fresh processes share one cache directory."""
+    variant its own entry. Two fresh processes share one cache directory; the
+    probe records which thread ran each iteration (2 threads forced)."""
     (tmp_path / "probe_kernels.py").write_text(textwrap.dedent(
         """
         import numba
@@ -739,7 +756,7 @@ def test_disk_cache_keeps_serial_and_parallel_apart(tmp_path):
             f(np.zeros(4096, np.int64))
         serial = p.thread_ids_serial(np.zeros(4096, np.int64))
         parallel = p.thread_ids_parallel(np.zeros(4096, np.int64))
-        hits = sum(p.thread_ids_serial.stats.cache_hits.values()) + sum(p.thread_ids_parallel.stats.cache_hits.values())
+        hits = sum(sum(f.stats.cache_hits.values()) for f in (first, second))
         print(int(serial.max()), int(parallel.max()), hits)
         """
     )

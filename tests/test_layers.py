@@ -157,6 +157,12 @@ def test_masking_zeroes_masked_steps_and_sets_the_mask():
     np.testing.assert_array_equal(out.data, x)
 
 
+def test_masking_gradient(float64):
+    # A masked step sits on a kink (any change unmasks it), so check unmasked data only.
+    layer = layers.Masking(0.0)
+    check_layer_gradients(layer, rng.standard_normal((2, 3, 4)))
+
+
 def test_embedding_lookup_mask_and_gradient(float64):
     layer = layers.Embedding(10, 3, mask_zero=True)
     idx = np.array([[1, 2, 0], [9, 0, 0]])
@@ -166,6 +172,7 @@ def test_embedding_lookup_mask_and_gradient(float64):
     np.testing.assert_array_equal(out.data, table[idx])
     np.testing.assert_array_equal(out._keras_mask, idx != 0)
     assert np.abs(table).max() <= 0.05  # Keras's default uniform(-0.05, 0.05)
+    check_layer_gradients(layer, idx, wrt_input=False)
 
 
 def test_embedding_rejects_out_of_range_and_fractional_indices():

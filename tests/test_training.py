@@ -281,3 +281,33 @@ def test_float64_models_train_with_the_same_kernels():
         assert model.predict(x, verbose=0).dtype == np.float64
     finally:
         k_set_floatx("float32")
+
+
+def test_verbose_2_prints_keras_one_line_summary(capsys):
+    x, labels = blobs(64, 5, 3, seed=7)
+    model = small_model()
+    model | fit(x, labels, epochs=1, batch_size=16, verbose=2)
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "Epoch 1/1"
+    assert re.fullmatch(r"4/4 - \d+s - \d+(ms|us|s)/step - accuracy: \d\.\d{4} - loss: \d\.\d{4}",
+                        lines[1]), lines[1]
+
+
+def test_verbose_0_prints_nothing(capsys):
+    x, labels = blobs(64, 5, 3, seed=7)
+    small_model() | fit(x, labels, epochs=1, verbose=0)
+    assert capsys.readouterr().out == ""
+
+
+def test_custom_metric_function_is_named_after_the_function():
+    def mean_prediction(y_true, y_pred):
+        return y_pred.mean(axis=-1)
+
+    x, labels = blobs(40, 5, 3, seed=12)
+    model = small_model()
+    model | compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                    metrics=["acc", mean_prediction])
+    history = model | fit(x, labels, epochs=1, verbose=0)
+    assert set(history.history) == {"loss", "acc", "mean_prediction"}
+    assert history.history["mean_prediction"][0] == pytest.approx(1 / 3, rel=1e-4)
+    assert history.metrics["accuracy"] == history.metrics["acc"]

@@ -13,6 +13,10 @@ from .. import ops
 
 _name_counts = {}
 
+# Base-class bookkeeping that never holds sublayers.
+_UNTRACKED = frozenset({"_variables", "_inbound_nodes", "_activity_losses", "_build_input_shape",
+                        "batch_input_shape", "_initial_weights", "input_spec"})
+
 
 def unique_name(base):
     """`dense`, then `dense_1`, `dense_2`, ... (reset by `k_clear_session()`)."""
@@ -92,9 +96,20 @@ class Layer:
         self._variables.append(variable)
         return variable
 
+    def __setattr__(self, name, value):
+        # Track attributes that hold layers (or lists that may), so weights of nested layers
+        # are found without scanning every attribute on every step.
+        if isinstance(value, (Layer, list, tuple)) and name not in _UNTRACKED:
+            self.__dict__.setdefault("_layer_attributes", {})[name] = None
+        object.__setattr__(self, name, value)
+
     def _sublayers(self):
+        names = self.__dict__.get("_layer_attributes")
+        if not names:
+            return []
         found = []
-        for value in vars(self).values():
+        for name in names:
+            value = self.__dict__.get(name)
             items = value if isinstance(value, (list, tuple)) else [value]
             found.extend(v for v in items if isinstance(v, Layer) and v is not self)
         return found

@@ -110,30 +110,16 @@ class RandomInitializer(Initializer):
         return random.generator() if self.seed is None else np.random.default_rng(self.seed)
 
     def _normal(self, shape, mean, stddev, dtype):
-        draw = self._generator().standard_normal(shape, dtype=_draw_dtype(dtype))
-        return (draw * stddev + mean).astype(dtype, copy=False)
+        return random.normal(shape, mean, stddev, dtype, generator=self._generator())
 
     def _truncated_normal(self, shape, mean, stddev, dtype):
-        """Normal draws, those beyond two standard deviations redrawn (as Keras)."""
-        generator = self._generator()
-        draw = generator.standard_normal(shape, dtype=_draw_dtype(dtype))
-        outside = np.abs(draw) > 2.0
-        while outside.any():
-            draw[outside] = generator.standard_normal(int(outside.sum()), dtype=draw.dtype)
-            outside = np.abs(draw) > 2.0
-        return (draw * stddev + mean).astype(dtype, copy=False)
+        return random.truncated_normal(shape, mean, stddev, dtype, generator=self._generator())
 
     def _uniform(self, shape, minval, maxval, dtype):
-        draw = self._generator().random(shape, dtype=_draw_dtype(dtype))
-        return (draw * (maxval - minval) + minval).astype(dtype, copy=False)
+        return random.uniform(shape, minval, maxval, dtype, generator=self._generator())
 
     def get_config(self):
         return {"seed": self.seed}
-
-
-def _draw_dtype(dtype):
-    # numpy draws float32 or float64 directly; other float types go through float32.
-    return dtype if dtype in (np.float32, np.float64) else np.float32
 
 
 class RandomNormal(RandomInitializer):

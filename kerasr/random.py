@@ -22,34 +22,38 @@ def generator():
     return _generator
 
 
-def uniform(shape, minval=0.0, maxval=1.0, dtype="float32"):
+def _draw_dtype(dtype):
+    # numpy draws float32 or float64 directly; other float types go through float32.
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float32)
+
+
+def uniform(shape, minval=0.0, maxval=1.0, dtype="float32", generator=None):
+    """Uniform draws in [minval, maxval); `generator` defaults to the shared one."""
     dtype = np.dtype(dtype)
-    if dtype in (np.float32, np.float64) and minval == 0.0 and maxval == 1.0:
-        return _generator.random(shape, dtype=dtype)
-    return _generator.uniform(minval, maxval, size=shape).astype(dtype, copy=False)
+    draw = (generator or _generator).random(shape, dtype=_draw_dtype(dtype))
+    if minval != 0.0 or maxval != 1.0:
+        draw = draw * (maxval - minval) + minval
+    return draw.astype(dtype, copy=False)
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype="float32"):
+def normal(shape, mean=0.0, stddev=1.0, dtype="float32", generator=None):
     dtype = np.dtype(dtype)
-    if dtype in (np.float32, np.float64):
-        draw = _generator.standard_normal(shape, dtype=dtype)
-    else:
-        draw = _generator.standard_normal(shape).astype(dtype)
-    if stddev != 1.0:
-        draw *= stddev
-    if mean != 0.0:
-        draw += mean
-    return draw
+    draw = (generator or _generator).standard_normal(shape, dtype=_draw_dtype(dtype))
+    if stddev != 1.0 or mean != 0.0:
+        draw = draw * stddev + mean
+    return draw.astype(dtype, copy=False)
 
 
-def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32"):
-    """Normal draws redrawn until they fall within two standard deviations, as Keras does."""
-    draw = _generator.standard_normal(shape)
+def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", generator=None):
+    """Normal draws, those beyond two standard deviations redrawn (as Keras does)."""
+    generator = generator or _generator
+    dtype = np.dtype(dtype)
+    draw = generator.standard_normal(shape, dtype=_draw_dtype(dtype))
     outside = np.abs(draw) > 2.0
     while outside.any():
-        draw[outside] = _generator.standard_normal(int(outside.sum()))
+        draw[outside] = generator.standard_normal(int(outside.sum()), dtype=draw.dtype)
         outside = np.abs(draw) > 2.0
-    return (draw * stddev + mean).astype(dtype)
+    return (draw * stddev + mean).astype(dtype, copy=False)
 
 
 def permutation(n):

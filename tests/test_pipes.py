@@ -161,3 +161,9 @@ def test_piping_a_layer_into_a_functional_model_is_a_clear_error():
     model = keras_model(inputs, inputs | layer_dense(units=2))
     with pytest.raises(TypeError, match="Sequential"):
         model | layer_dense(units=1)
+
+
+def test_printing_a_model_shows_its_summary_as_in_r():
+    model = keras_model_sequential() | layer_dense(units=2, input_shape=3)
+    assert "Total params: 8" in str(model)
+    assert repr(model).startswith("<Sequential")

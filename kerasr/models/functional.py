@@ -66,6 +66,12 @@ class Model(Trainer, Layer):
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
+    def __str__(self):
+        """`print(model)` shows the summary, as printing a model does in R."""
+        lines = []
+        self.summary(print_fn=lines.append)
+        return "\n".join(lines)
+
 
 class Functional(Model):
     """A model defined by symbolic input and output tensors."""

@@ -158,6 +158,31 @@ def test_needs_preactivation_table():
         activations.activation_forward(np.zeros(3), 99, 0.0, np.zeros(3))
 
 
+KINK_GRADIENTS = [  # f'(kink) as TensorFlow's kernels (Keras 3's default backend) give it
+    ("relu", 0.0, 0.0),
+    ("leaky_relu", 0.0, ALPHAS["leaky_relu"]),
+    ("elu", 0.0, ALPHAS["elu"]),
+    ("selu", 0.0, ref.SELU_SCALE),
+    ("hard_sigmoid", -3.0, 0.0),
+    ("hard_sigmoid", 3.0, 0.0),
+    ("thresholded_relu", ALPHAS["thresholded_relu"], 0.0),
+    ("relu_max", 0.0, 0.0),
+    ("relu_max", ALPHAS["relu_max"], 0.0),
+]
+
+
+@pytest.mark.parametrize("name,kink,expected", KINK_GRADIENTS)
+def test_gradient_at_kinks(name, kink, expected):
+    code, alpha = ACTIVATION_CODES[name], ALPHAS.get(name, 0.0)
+    z = np.array([kink])
+    a = activations.activation_forward(z, code, alpha, np.empty(1))
+    out = activations.activation_backward(z, a, np.ones(1), code, alpha, np.empty(1))
+    assert out[0] == pytest.approx(expected, rel=1e-12)
+    if not activations.needs_preactivation(code, alpha):
+        out = activations.activation_backward(a, a, np.ones(1), code, alpha, np.empty(1))
+        assert out[0] == pytest.approx(expected, rel=1e-12)
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_activation_propagates_nan(name):
     z = np.array([np.nan, 1.0, np.nan])

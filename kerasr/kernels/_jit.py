@@ -16,10 +16,12 @@ FASTMATH = frozenset({"nsz", "arcp", "contract", "afn", "reassoc"})
 
 _JIT_OPTIONS = dict(cache=True, error_model="numpy", fastmath=set(FASTMATH), nogil=True)
 
-# Below this many elements the serial variant is faster on the 2-core box, and it
-# keeps Numba's thread pool from fighting OpenBLAS's (see PARALLEL_MIN_ELEMENTS
-# measurement notes in the report; parallel only paid off from about 1M elements).
-PARALLEL_MIN_ELEMENTS = 1 << 20
+# Work (elements) from which the public entry points take the parallel variant.
+# Measured on the 2-core box: alone, parallel wins from ~2^18 elements; but
+# alternating with OpenBLAS calls, as a training step does, it lost at every
+# size up to 2^24 (spin-waiting OpenMP and BLAS threads take each other's core).
+# So only for very large single operations.
+PARALLEL_MIN_ELEMENTS = 1 << 24
 
 # Row chunking for column reductions: a fixed number of per-chunk partial sums
 # (independent of the thread count), so serial and parallel sum in the same order.
@@ -83,7 +85,7 @@ def dtype_const(like, value):
     raise NotImplementedError("dtype_const is only usable inside jitted code")
 
 
-@overload(dtype_const, inline="always")
+@overload(dtype_const)  # tiny: LLVM inlines it; numba-level inlining only slows compiles
 def _dtype_const_overload(like, value):
     target = like.dtype if isinstance(like, nbtypes.Array) else like
 

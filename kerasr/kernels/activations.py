@@ -43,6 +43,8 @@ ACTIVATION_CODES = {
     "relu_max": RELU_MAX,
 }
 
+_VALID_CODES = frozenset(ACTIVATION_CODES.values())
+
 # Keras 3's fixed SELU constants.
 SELU_ALPHA = 1.67326324
 SELU_SCALE = 1.05070098
@@ -64,9 +66,6 @@ def needs_preactivation(code, alpha=None):
     if code in (ELU, LEAKY_RELU, THRESHOLDED_RELU):
         return alpha is None or alpha < 0
     return False
-
-
-_VALID_CODES = frozenset(ACTIVATION_CODES.values())
 
 
 def _check_code(code):
@@ -222,7 +221,8 @@ def _backward_1d(z, a, g, code, alpha, out):
         scale_alpha = dtype_const(z, SELU_SCALE * SELU_ALPHA)
         for i in range(z.shape[0]):
             ai = a[i]
-            out[i] = g[i] * (scale if ai > zero else ai + scale_alpha)
+            # scale at z = 0, as TensorFlow's SeluGrad
+            out[i] = g[i] * (scale if ai >= zero else ai + scale_alpha)
     elif code == EXPONENTIAL:
         for i in range(z.shape[0]):
             out[i] = g[i] * a[i]
@@ -284,32 +284,55 @@ def _activation_backward(z, a, g, code, alpha, out):
     for block in prange((n + _BLOCK - 1) // _BLOCK):
         start = block * _BLOCK
         stop = min(start + _BLOCK, n)
-        _backward_1d(z[start:stop], a[start:stop], g[start:stop], code, alpha, out[start:stop])
+        _backward_1d(
+            z[start:stop], a[start:stop], g[start:stop], code, alpha, out[start:stop]
+        )
     return out
 
 
 def _bias_activation_forward(z, bias, code, alpha, out):
     rows, cols = z.shape
-    for i in prange(rows):
-        z_row = z[i]
-        for j in range(cols):
-            z_row[j] += bias[j]
-        _forward_1d(z_row, code, alpha, out[i])
+    # Whole rows per task, about _BLOCK elements: the activation then runs once
+    # over the block's flat (still cache-warm) memory instead of once per row.
+    block_rows = max(1, _BLOCK // max(cols, 1))
+    z_flat = z.reshape(-1)
+    out_flat = out.reshape(-1)
+    for block in prange((rows + block_rows - 1) // block_rows):
+        first = block * block_rows
+        last = min(first + block_rows, rows)
+        for i in range(first, last):
+            for j in range(cols):
+                z[i, j] += bias[j]
+        lo, hi = first * cols, last * cols
+        _forward_1d(z_flat[lo:hi], code, alpha, out_flat[lo:hi])
     return out
 
 
 def _bias_activation_backward(z, a, g, code, alpha, dz, db):
     rows, cols = z.shape
     n_chunks, chunk_rows = row_chunking(rows)
+    block_rows = max(1, _BLOCK // max(cols, 1))
+    z_flat, a_flat = z.reshape(-1), a.reshape(-1)
+    g_flat, dz_flat = g.reshape(-1), dz.reshape(-1)
     # One partial db row per chunk; threads never add into shared memory.
-    partial = np.zeros((n_chunks, cols), dtype=dz.dtype)
+    # (np.empty + zeroing in the loop: np.zeros would be one more parallel loop
+    # to compile.)
+    partial = np.empty((n_chunks, cols), dtype=dz.dtype)
     for chunk in prange(n_chunks):
         acc = partial[chunk]
-        for i in range(chunk * chunk_rows, min((chunk + 1) * chunk_rows, rows)):
-            dz_row = dz[i]
-            _backward_1d(z[i], a[i], g[i], code, alpha, dz_row)
-            for j in range(cols):
-                acc[j] += dz_row[j]
+        for j in range(cols):
+            acc[j] = 0
+        chunk_end = min((chunk + 1) * chunk_rows, rows)
+        # blocks of rows: dz is summed while still in cache
+        for first in range(chunk * chunk_rows, chunk_end, block_rows):
+            last = min(first + block_rows, chunk_end)
+            lo, hi = first * cols, last * cols
+            _backward_1d(
+                z_flat[lo:hi], a_flat[lo:hi], g_flat[lo:hi], code, alpha, dz_flat[lo:hi]
+            )
+            for i in range(first, last):
+                for j in range(cols):
+                    acc[j] += dz[i, j]
     for j in range(cols):
         db[j] = 0
     for chunk in range(n_chunks):

@@ -21,7 +21,7 @@ def _embedding_forward(table, indices, out):
 
 def _embedding_backward(indices, g, n_rows):
     dim = g.shape[1]
-    dtable = np.zeros((n_rows, dim), dtype=g.dtype)
+    dtable = np.empty((n_rows, dim), dtype=g.dtype)
     # Split over columns, never over indices: a repeated index would make two
     # threads add into the same row. Every element still sums in index order,
     # so the result does not depend on the split.
@@ -29,6 +29,9 @@ def _embedding_backward(indices, g, n_rows):
     for block in prange(n_blocks):
         start = block * dim // n_blocks
         stop = (block + 1) * dim // n_blocks
+        for row in range(n_rows):  # each block zeroes its own columns
+            for j in range(start, stop):
+                dtable[row, j] = 0
         for k in range(indices.shape[0]):
             row = indices[k]
             for j in range(start, stop):

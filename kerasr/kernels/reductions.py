@@ -10,9 +10,12 @@ def _column_sum(x, out):
     n_chunks, chunk_rows = row_chunking(rows)
     # Per-chunk partial rows: threads never add into shared memory, and the
     # summation order is the same serial or parallel.
-    partial = np.zeros((n_chunks, cols), dtype=out.dtype)
+    # (np.empty + zeroing in the loop: np.zeros would be one more parallel loop)
+    partial = np.empty((n_chunks, cols), dtype=out.dtype)
     for chunk in prange(n_chunks):
         acc = partial[chunk]
+        for j in range(cols):
+            acc[j] = 0
         for i in range(chunk * chunk_rows, min((chunk + 1) * chunk_rows, rows)):
             for j in range(cols):
                 acc[j] += x[i, j]

@@ -166,11 +166,9 @@ class Trainer:
         """Checked, converted arrays for inputs, targets and sample weights."""
         if x is None:
             raise ValueError("x is required: pass the input data.")
-        names = self.input_names if self.built else ["input"]
         if not self.built:
             self._ensure_built(x if not isinstance(x, dict) else list(x.values())[0])
-            names = self.input_names
-        xs = data.as_array_list(x, names, role_prefix + "x", self.name)
+        xs = data.as_array_list(x, self.input_names, role_prefix + "x", self.name)
         ys = data.as_array_list(y, self.output_names, role_prefix + "y", self.name)
         if ys is None and any(fn is not None for fn in self._loss_fns):
             raise ValueError(f"y is required to train or evaluate model {self.name} with a loss.")

@@ -325,6 +325,9 @@ def reduce_weighted_values(values, sample_weight=None, reduction="sum_over_batch
         values = ops.multiply(values, weights)
     if reduction in ("none", None) or values.ndim == 0:
         return values
+    if reduction in ("sum_over_batch_size", "mean") or (
+            reduction == "mean_with_sample_weight" and weights is None):
+        return ops.mean(values)  # one op: sum(values * weights) / number of values
     total = ops.sum(values)
     if reduction == "sum":
         return total

@@ -142,6 +142,12 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if np.ndim(values) == 0 and np.ndim(sample_weight) == 0:
+            # One number (a batch's loss), weighted by one number (its batch size).
+            weight = 1.0 if sample_weight is None else float(sample_weight)
+            self.total += float(values) * weight
+            self.count += weight
+            return
         values, weights = _samplewise(_array(values), sample_weight)
         self.total += float(np.sum(values))
         if weights is not None:

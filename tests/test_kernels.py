@@ -796,3 +796,24 @@ def test_disk_cache_keeps_serial_and_parallel_apart(tmp_path):
         results.append(done.stdout.split())
     assert results[0] == ["0", "1", "0"]  # fresh compile: parallel uses thread 1
     assert results[1] == ["0", "1", "2"]  # both loaded from disk, still distinct
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_optimizer_slots_never_hold_subnormal_numbers(dtype):
+    """Slots decaying under zero gradients are flushed to 0 instead of turning subnormal
+    (which makes every later step far slower)."""
+    from kerasr.kernels import optimizers as opt
+    tiny = np.finfo(dtype).tiny
+    n = 4
+    var = np.ones(n, dtype)
+    grad = np.zeros(n, dtype)
+    slots = {name: np.full(n, 1e-3, dtype) for name in ("velocity", "avg", "buf", "m", "v", "v2")}
+    for _ in range(10000):
+        opt.sgd_momentum_update(var, grad, slots["velocity"], 0.01, 0.5, False)
+        opt.rmsprop_update(var, grad, slots["v"], 0.001, 0.5, 1e-7)
+        opt.rmsprop_momentum_update(var, grad, slots["v2"], slots["avg"], slots["buf"],
+                                    0.001, 0.5, 0.5, 1e-7, True)
+        opt.adam_update(var, grad, slots["m"], slots["v"], 0.001, 0.5, 0.5, 1e-7)
+    for name, slot in slots.items():
+        assert np.all((slot == 0) | (np.abs(slot) >= tiny)), name
+    assert np.all(slots["velocity"] == 0) and np.all(slots["m"] == 0)

@@ -6,6 +6,8 @@ Kernels loop over their parallel axis with ``prange``; compiled with
 
 import types
 
+import numpy as np
+
 import numba
 from numba import prange  # noqa: F401  (re-exported for the kernel modules)
 from numba.core import types as nbtypes
@@ -93,6 +95,33 @@ def _dtype_const_overload(like, value):
         return target(value)
 
     return impl
+
+
+def smallest_normal(like):
+    """The smallest normal number of ``like``'s float type (jitted code only)."""
+    raise NotImplementedError("smallest_normal is only usable inside jitted code")
+
+
+@overload(smallest_normal)
+def _smallest_normal_overload(like):
+    target = like.dtype if isinstance(like, nbtypes.Array) else like
+    tiny = float(np.finfo(str(target)).tiny)
+
+    def impl(like):
+        return target(tiny)
+
+    return impl
+
+
+@njit_helper
+def flush_subnormal(x, tiny):
+    """0 for |x| below the smallest normal number, else x (NaN stays NaN).
+
+    Optimizer slots decay geometrically where gradients are zero; once subnormal, every
+    operation on them costs ~100x (RMSprop training slowed 2x within two MNIST epochs).
+    TensorFlow and XLA avoid this by flushing subnormals to zero, as this does.
+    """
+    return x - x if abs(x) < tiny else x  # x - x: a zero of x's own type
 
 
 @njit_helper

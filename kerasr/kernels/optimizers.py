@@ -4,7 +4,7 @@ variable's dtype, as Keras casts them."""
 
 import math
 
-from ._jit import dtype_const, njit_pair, pick, prange
+from ._jit import dtype_const, flush_subnormal, njit_pair, pick, prange, smallest_normal
 
 
 def _sgd_update(var, grad, learning_rate):
@@ -17,14 +17,15 @@ def _sgd_update(var, grad, learning_rate):
 def _sgd_momentum_update(var, grad, velocity, learning_rate, momentum, nesterov):
     lr = dtype_const(var, learning_rate)
     mom = dtype_const(var, momentum)
+    tiny = smallest_normal(var)
     if nesterov:
         for i in prange(var.shape[0]):
-            v = mom * velocity[i] - lr * grad[i]
+            v = flush_subnormal(mom * velocity[i] - lr * grad[i], tiny)
             velocity[i] = v
             var[i] += mom * v - lr * grad[i]
     else:
         for i in prange(var.shape[0]):
-            v = mom * velocity[i] - lr * grad[i]
+            v = flush_subnormal(mom * velocity[i] - lr * grad[i], tiny)
             velocity[i] = v
             var[i] += v
     return var
@@ -35,9 +36,10 @@ def _rmsprop_update(var, grad, velocity, learning_rate, rho, epsilon):
     rho_t = dtype_const(var, rho)
     one_minus_rho = dtype_const(var, 1.0 - rho)
     eps = dtype_const(var, epsilon)
+    tiny = smallest_normal(var)
     for i in prange(var.shape[0]):
         g = grad[i]
-        v = rho_t * velocity[i] + one_minus_rho * (g * g)
+        v = flush_subnormal(rho_t * velocity[i] + one_minus_rho * (g * g), tiny)
         velocity[i] = v
         var[i] -= lr * g / math.sqrt(v + eps)
     return var
@@ -55,19 +57,20 @@ def _rmsprop_momentum_update(
     mom = dtype_const(var, momentum)
     eps = dtype_const(var, epsilon)
     use_momentum = momentum > 0.0
+    tiny = smallest_normal(var)
     for i in prange(var.shape[0]):
         g = grad[i]
-        v = rho_t * velocity[i] + one_minus_rho * (g * g)
+        v = flush_subnormal(rho_t * velocity[i] + one_minus_rho * (g * g), tiny)
         velocity[i] = v
         if centered:
-            avg = rho_t * average_grad[i] + one_minus_rho * g
+            avg = flush_subnormal(rho_t * average_grad[i] + one_minus_rho * g, tiny)
             average_grad[i] = avg
             denominator = v - avg * avg + eps
         else:
             denominator = v + eps
         increment = lr * g / math.sqrt(denominator)
         if use_momentum:
-            buf = mom * momentum_buf[i] + increment
+            buf = flush_subnormal(mom * momentum_buf[i] + increment, tiny)
             momentum_buf[i] = buf
             var[i] -= buf
         else:
@@ -80,10 +83,11 @@ def _adam_update(var, grad, m, v, alpha, beta_1, beta_2, epsilon):
     one_minus_beta_1 = dtype_const(var, 1.0 - beta_1)
     one_minus_beta_2 = dtype_const(var, 1.0 - beta_2)
     eps = dtype_const(var, epsilon)
+    tiny = smallest_normal(var)
     for i in prange(var.shape[0]):
         g = grad[i]
-        mi = m[i] + (g - m[i]) * one_minus_beta_1
-        vi = v[i] + (g * g - v[i]) * one_minus_beta_2
+        mi = flush_subnormal(m[i] + (g - m[i]) * one_minus_beta_1, tiny)
+        vi = flush_subnormal(v[i] + (g * g - v[i]) * one_minus_beta_2, tiny)
         m[i] = mi
         v[i] = vi
         var[i] -= mi * alpha_t / (math.sqrt(vi) + eps)
@@ -95,10 +99,11 @@ def _adam_amsgrad_update(var, grad, m, v, v_hat, alpha, beta_1, beta_2, epsilon)
     one_minus_beta_1 = dtype_const(var, 1.0 - beta_1)
     one_minus_beta_2 = dtype_const(var, 1.0 - beta_2)
     eps = dtype_const(var, epsilon)
+    tiny = smallest_normal(var)
     for i in prange(var.shape[0]):
         g = grad[i]
-        mi = m[i] + (g - m[i]) * one_minus_beta_1
-        vi = v[i] + (g * g - v[i]) * one_minus_beta_2
+        mi = flush_subnormal(m[i] + (g - m[i]) * one_minus_beta_1, tiny)
+        vi = flush_subnormal(v[i] + (g * g - v[i]) * one_minus_beta_2, tiny)
         m[i] = mi
         v[i] = vi
         vh = v_hat[i]

@@ -237,27 +237,33 @@ class Layer:
         return inputs
 
     def __call__(self, inputs, *args, **kwargs):
-        if is_symbolic(inputs):
+        several = isinstance(inputs, (list, tuple))
+        if isinstance(inputs, KerasTensor) or (several and is_symbolic(inputs)):
             return self._call_symbolic(inputs, args, kwargs)
-        tensors = map_structure(self._to_tensor, inputs)
-        shapes = map_structure(lambda t: t.shape, tensors)
-        self._maybe_build(shapes if isinstance(tensors, (list, tuple)) else tensors.shape)
-        self._check_input(shapes if not isinstance(tensors, (list, tuple)) else None)
+        if several:
+            tensors = map_structure(self._to_tensor, inputs)
+            self._maybe_build(map_structure(lambda t: t.shape, tensors))
+        else:
+            tensors = self._to_tensor(inputs)
+            if not self.built:
+                self._maybe_build(tensors.shape)
+            if self.input_spec is not None:
+                self._check_input(tensors.shape)
         mask = kwargs.pop("mask", None)
         if mask is None:
-            masks = [getattr(t, "_keras_mask", None) for t in flatten(tensors)]
-            mask = None if all(m is None for m in masks) else (
-                masks[0] if not isinstance(tensors, (list, tuple)) else masks)
+            mask = _input_masks(tensors, several)
         extras = self._call_extras(training=kwargs.pop("training", None), mask=mask)
         outputs = self.call(tensors, *args, **extras, **kwargs)
-        self._activity_losses = []
         regularizer = getattr(self, "activity_regularizer", None)
         if regularizer is not None:
-            for out in flatten(outputs):
-                self._activity_losses.append(ops.divide(regularizer(out), out.shape[0]))
-        output_mask = self.compute_mask(tensors, mask)
-        if output_mask is not None and isinstance(outputs, Tensor):
-            outputs._keras_mask = output_mask
+            self._activity_losses = [ops.divide(regularizer(out), out.shape[0])
+                                     for out in flatten(outputs)]
+        elif self._activity_losses:
+            self._activity_losses = []
+        if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
+            output_mask = self.compute_mask(tensors, mask)
+            if output_mask is not None and isinstance(outputs, Tensor):
+                outputs._keras_mask = output_mask
         return outputs
 
     def _call_extras(self, training, mask):
@@ -338,6 +344,14 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+def _input_masks(tensors, several):
+    """The masks carried by the input tensor(s): None, one mask, or a list for several."""
+    if not several:
+        return getattr(tensors, "_keras_mask", None)
+    masks = [getattr(t, "_keras_mask", None) for t in flatten(tensors)]
+    return None if all(m is None for m in masks) else masks
 
 
 def _unique(variables):

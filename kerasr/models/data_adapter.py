@@ -60,7 +60,8 @@ def _first(array):
 
 def check_finite(arrays, role):
     for i, array in enumerate(arrays):
-        if array.dtype.kind == "f" and not np.isfinite(array).all():
+        # A NaN or inf makes the sum non-finite; only then (or on overflow) look closer.
+        if array.dtype.kind == "f" and not np.isfinite(array.sum()) and not np.isfinite(array).all():
             bad = np.argwhere(~np.isfinite(array))
             where = tuple(int(v) for v in bad[0])
             label = role if len(arrays) == 1 else f"{role} #{i}"

@@ -99,6 +99,11 @@ class Functional(Model):
                 if id(node.output_tensors[0]) not in reached:
                     raise ValueError(f"Model {self.name}: the outputs depend on input "
                                      f"{node.layer.name}, which is not among the model's inputs.")
+        # What `call` runs, node by node, precomputed once per graph.
+        self._plan = [(node.layer, node.inputs, node.call_kwargs.get("_args", ()),
+                       {k: v for k, v in node.call_kwargs.items() if k != "_args"},
+                       [id(t) for t in node.output_tensors])
+                      for node in self._nodes if not isinstance(node.layer, InputLayer)]
         self._graph_layers = []
         for node in self._nodes:
             if node.layer not in self._graph_layers:
@@ -129,14 +134,16 @@ class Functional(Model):
         computed = {}
         for tensor, value in zip(self.inputs, values):
             computed[id(tensor)] = self._input_value(tensor, value)
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                continue
-            args = _fill(node.inputs, computed)
-            kwargs = {k: v for k, v in node.call_kwargs.items() if k != "_args"}
-            outputs = node.layer(args, *node.call_kwargs.get("_args", ()), training=training, **kwargs)
-            for symbolic, actual in zip(node.output_tensors, flatten(outputs)):
-                computed[id(symbolic)] = actual
+        for layer, symbolic_inputs, args, kwargs, output_ids in self._plan:
+            if isinstance(symbolic_inputs, KerasTensor):
+                layer_inputs = computed[id(symbolic_inputs)]
+            else:
+                layer_inputs = _fill(symbolic_inputs, computed)
+            outputs = layer(layer_inputs, *args, training=training, **kwargs)
+            if len(output_ids) == 1:
+                computed[output_ids[0]] = outputs
+            else:
+                computed.update(zip(output_ids, flatten(outputs)))
         results = [computed[id(t)] for t in self.outputs]
         return results[0] if not isinstance(self._nested_outputs, (list, tuple)) else results
 

@@ -107,8 +107,9 @@ class Trainer:
         outputs = self(xs if len(xs) > 1 else xs[0], training=training)
         return outputs if isinstance(outputs, (list, tuple)) else [outputs]
 
-    def compute_loss(self, ys, outputs, sample_weights):
-        """The total loss: weighted per-output losses plus the layers' regularization losses."""
+    def compute_loss(self, ys, outputs, sample_weights, variables=None):
+        """The total loss: weighted per-output losses plus the layers' regularization losses
+        (of `variables`, by default the trainable weights)."""
         total = None
         per_output = []
         for fn, weight, y, out, sw in zip(self._loss_fns, self._loss_weights, ys, outputs,
@@ -120,7 +121,10 @@ class Trainer:
             per_output.append(value)
             term = value if weight == 1.0 else ops.multiply(value, weight)
             total = term if total is None else ops.add(total, term)
-        for penalty in self.losses:
+        if variables is None:
+            variables = self.trainable_weights
+        penalties = [v.regularizer(v) for v in variables if v.regularizer is not None]
+        for penalty in penalties + self._all_activity_losses():
             total = penalty if total is None else ops.add(total, penalty)
         if total is None:
             raise ValueError(f"Model {self.name} has no loss to minimise: compile it with loss=... "
@@ -131,7 +135,7 @@ class Trainer:
         variables = self.trainable_weights
         with GradientTape() as tape:
             outputs = self._forward(xs, training=True)
-            total, per_output = self.compute_loss(ys, outputs, sample_weights)
+            total, per_output = self.compute_loss(ys, outputs, sample_weights, variables)
         grads = tape.gradient(total, variables)
         self.optimizer.apply(grads, variables)
         return self._update_metrics(ys, outputs, sample_weights, total, per_output, len(xs[0]))

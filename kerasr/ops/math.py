@@ -178,7 +178,7 @@ def _axes(axis, ndim):
 
 
 def _restore_reduced(g, shape, axes, keepdims):
-    """Reshape a reduction's gradient so it broadcasts back over the reduced axes."""
+    """A reduction's gradient spread back over the reduced axes (a read-only view)."""
     if not keepdims:
         g = np.expand_dims(g, axes)
     return np.broadcast_to(g, shape)
@@ -201,7 +201,8 @@ def mean(x, axis=None, keepdims=False):
     out = np.mean(x.data, axis=axes, keepdims=keepdims)
 
     def backward(g, needs):
-        return (np.array(_restore_reduced(g, shape, axes, keepdims)) / np.asarray(count, g.dtype),)
+        return (np.full(shape, g / count, dtype=g.dtype) if g.ndim == 0 else
+                _restore_reduced(g, shape, axes, keepdims) / np.asarray(count, g.dtype),)
     return record((x,), np.asarray(out, dtype=x.dtype), backward)
 
 

@@ -8,6 +8,7 @@ are not differentiated.
 import numpy as np
 
 from . import config
+from .identifiers import resolve
 
 
 class Constraint:
@@ -126,20 +127,4 @@ _BY_NAME.update({cls.__name__: cls for cls in set(_BY_NAME.values())})
 def get(identifier):
     """A constraint from a name (`"max_norm"`, `"MaxNorm"`, ...), a config dict, a
     Constraint class or instance, or a function `array -> array`. None gives None."""
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return _lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Constraint):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret constraint identifier: {identifier!r}.")
-
-
-def _lookup(name):
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown constraint {name!r}. Valid names: {', '.join(sorted(_BY_NAME))}.")
-    return _BY_NAME[name]
+    return resolve(identifier, "constraint", Constraint, _BY_NAME)

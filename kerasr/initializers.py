@@ -11,6 +11,7 @@ import math
 import numpy as np
 
 from . import config, random
+from .identifiers import resolve
 
 # Standard deviation of a standard normal truncated to [-2, 2]: dividing by it makes the
 # truncated draws of VarianceScaling have the intended variance.
@@ -292,23 +293,7 @@ def get(identifier):
     """An initializer from a name (`"glorot_uniform"`, `"GlorotUniform"`), a config dict
     `{"class_name": ..., "config": {...}}`, an Initializer class or instance, or a function
     `(shape, dtype) -> array`. None gives None."""
-    if identifier is None or isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return _lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret initializer identifier: {identifier!r}.")
-
-
-def _lookup(name):
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown initializer {name!r}. Valid names: {', '.join(sorted(_BY_NAME))}.")
-    return _BY_NAME[name]
+    return resolve(identifier, "initializer", Initializer, _BY_NAME)
 
 
 # R keras's constructors.

@@ -13,12 +13,12 @@ and also when `y_pred` is the output of a softmax or sigmoid, whose logits it re
 
 import inspect
 import math
-import re
 import warnings
 
 import numpy as np
 
 from . import config, ops
+from .identifiers import resolve, snake_case
 from .engine.tensor import Tensor, as_tensor
 
 
@@ -276,10 +276,6 @@ def cosine_similarity(y_true, y_pred, axis=-1):
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "mean_with_sample_weight", "none", None)
 
 
-def _snake_case(name):
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
 class Loss:
     """Base class: subclasses implement `call(y_true, y_pred)` returning per-sample values.
 
@@ -292,7 +288,7 @@ class Loss:
     def __init__(self, name=None, reduction="sum_over_batch_size"):
         if reduction not in _REDUCTIONS:
             raise ValueError(f"reduction must be one of {list(_REDUCTIONS)}, got {reduction!r}.")
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.reduction = reduction
 
     def __call__(self, y_true, y_pred, sample_weight=None):
@@ -485,27 +481,13 @@ def get(identifier):
     """A Loss from a name (`"mse"`, `"categorical_crossentropy"`, `"CategoricalCrossentropy"`),
     a config dict, a Loss class or instance, a built-in or R loss function (`loss_mse`), or
     any function `(y_true, y_pred) -> per-sample values`. None gives None."""
-    if identifier is None or isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return _lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
-    if callable(identifier):
+    if callable(identifier) and not isinstance(identifier, (type, Loss)):
         # An R function (loss_mse) stands for its loss function.
         fn = getattr(identifier, "_kerasr_function", None) or identifier
         cls = _BY_FUNCTION.get(fn)
         return cls() if cls is not None else LossFunctionWrapper(fn)
-    raise ValueError(f"Could not interpret loss identifier: {identifier!r}.")
-
-
-def _lookup(name):
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown loss {name!r}. Valid names: {', '.join(_VALID_NAMES)} "
-                         "(and the Keras class names, e.g. 'CategoricalCrossentropy').")
-    return _BY_NAME[name]
+    return resolve(identifier, "loss", Loss, _BY_NAME, valid_names=_VALID_NAMES,
+                   accepts_functions=False)
 
 
 def base_function(loss):

@@ -12,7 +12,8 @@ import numpy as np
 
 from . import config, losses
 from .engine.tensor import Tensor
-from .losses import _snake_case, r_function, squeeze_or_expand_to_same_rank
+from .identifiers import lookup, snake_case
+from .losses import r_function, squeeze_or_expand_to_same_rank
 
 
 def _array(x):
@@ -83,7 +84,7 @@ class Metric:
     Calling a metric updates it with a batch and returns the result so far."""
 
     def __init__(self, name=None, dtype=None):
-        self.name = name or _snake_case(type(self).__name__)
+        self.name = name or snake_case(type(self).__name__)
         self.dtype = dtype or config.floatx()
 
     def update_state(self, *args, **kwargs):
@@ -164,7 +165,7 @@ class MeanMetricWrapper(Mean):
     sample (as a numpy array or a Tensor)."""
 
     def __init__(self, fn, name=None, dtype=None, **kwargs):
-        super().__init__(name or getattr(fn, "__name__", None) or _snake_case(
+        super().__init__(name or getattr(fn, "__name__", None) or snake_case(
             type(fn).__name__), dtype)
         self.fn = fn
         self.fn_kwargs = kwargs
@@ -368,11 +369,8 @@ def get(identifier, loss=None, y_true_shape=None, y_pred_shape=None):
 
 
 def _lookup(name):
-    if name not in _BY_NAME:
-        valid = sorted({n for n in _BY_NAME if n.islower()} | set(_ACCURACY_NAMES))
-        raise ValueError(f"Unknown metric {name!r}. Valid names: {', '.join(valid)} (and the "
-                         "Keras class names, e.g. 'BinaryAccuracy').")
-    return _BY_NAME[name]
+    valid = sorted({n for n in _BY_NAME if n.islower()} | set(_ACCURACY_NAMES))
+    return lookup(name, "metric", _BY_NAME, valid_names=valid)
 
 
 def _accuracy_class(loss, y_true_shape, y_pred_shape):

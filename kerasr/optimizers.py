@@ -18,6 +18,7 @@ import warnings
 
 import numpy as np
 
+from .identifiers import resolve
 from .kernels import optimizers as kernels
 
 
@@ -334,24 +335,11 @@ _BY_NAME = {"sgd": SGD, "rmsprop": RMSprop, "adam": Adam}
 def get(identifier):
     """An optimizer from a name (`"rmsprop"`, `"Adam"`, ...; case-insensitive), a config dict
     `{"class_name": ..., "config": {...}}`, an Optimizer class or instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return _lookup(identifier["class_name"]).from_config(identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r}. Pass a name "
-                     f"({', '.join(_BY_NAME)}) or an optimizer such as optimizer_rmsprop().")
-
-
-def _lookup(name):
-    cls = _BY_NAME.get(name.lower())
-    if cls is None:
-        raise ValueError(f"Unknown optimizer {name!r}. Valid names: {', '.join(_BY_NAME)} "
-                         "(case-insensitive).")
-    return cls
+    if identifier is None:
+        raise ValueError("An optimizer is required: pass a name such as 'rmsprop' or an "
+                         "optimizer such as optimizer_rmsprop().")
+    return resolve(identifier, "optimizer", Optimizer, _BY_NAME, valid_names=list(_BY_NAME),
+                   accepts_functions=False, normalize=str.lower)
 
 
 # R keras's constructors. **kwargs: weight_decay, clipnorm, clipvalue, global_clipnorm, name,

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from . import ops
+from .identifiers import resolve
 from .engine.tensor import as_tensor
 
 
@@ -99,20 +100,4 @@ _BY_NAME = {"l1": L1, "L1": L1, "l2": L2, "L2": L2, "l1_l2": regularizer_l1_l2, 
 def get(identifier):
     """A regularizer from a name (`"l1"`, `"l2"`, `"l1_l2"`, class names), a config dict, a
     Regularizer class or instance, or a function `weights -> scalar`. None gives None."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        return _lookup(identifier)()
-    if isinstance(identifier, dict):
-        return _lookup(identifier["class_name"])(**identifier.get("config", {}))
-    if isinstance(identifier, type) and issubclass(identifier, Regularizer):
-        return identifier()
-    if callable(identifier):
-        return identifier
-    raise ValueError(f"Could not interpret regularizer identifier: {identifier!r}.")
-
-
-def _lookup(name):
-    if name not in _BY_NAME:
-        raise ValueError(f"Unknown regularizer {name!r}. Valid names: {', '.join(sorted(_BY_NAME))}.")
-    return _BY_NAME[name]
+    return resolve(identifier, "regularizer", Regularizer, _BY_NAME)

@@ -2,11 +2,11 @@
 calling on data (eager) or on symbolic tensors (recording the layer graph)."""
 
 import inspect
-import re
 
 import numpy as np
 
 from .. import config, initializers, regularizers, constraints
+from ..identifiers import snake_case
 from ..engine.graph import KerasTensor, Node, flatten, is_symbolic, map_structure
 from ..engine.tensor import Tensor, Variable
 from .. import ops
@@ -27,11 +27,6 @@ def unique_name(base):
 
 def reset_names():
     _name_counts.clear()
-
-
-def snake_case(name):
-    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
 def format_shape(shape):

@@ -191,6 +191,7 @@ def _fill(structure, computed):
 
 
 def _default_name(cls):
-    from ..layers.base import snake_case, unique_name
+    from ..identifiers import snake_case
+    from ..layers.base import unique_name
     return unique_name("functional" if cls is Functional else snake_case(cls.__name__))
 

@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import random
 from ..engine.tape import record
-from ..engine.tensor import Tensor, as_tensor
+from ..engine.tensor import as_tensor
 from ..kernels import activations as act_kernels
 from ..kernels import dropout as dropout_kernels
 from ..kernels import embedding as embedding_kernels

@@ -3,7 +3,7 @@
 import os
 
 
-def plot_history(history, metrics=None, smooth=None, filename=None):
+def plot_history(history, metrics=None, filename=None):
     """One panel per metric with its validation curve; returns the matplotlib figure.
 
     Saves to `filename` when given; without a display (no DISPLAY, or a script), the figure

@@ -311,3 +311,18 @@ def test_custom_metric_function_is_named_after_the_function():
     assert set(history.history) == {"loss", "acc", "mean_prediction"}
     assert history.history["mean_prediction"][0] == pytest.approx(1 / 3, rel=1e-4)
     assert history.metrics["accuracy"] == history.metrics["acc"]
+
+
+def test_plot_history_draws_one_panel_per_metric_or_names_the_extra(tmp_path):
+    from kerasr import plot
+    x, labels = blobs(40, 5, 3, seed=13)
+    history = small_model() | fit(x, labels, epochs=2, verbose=0, validation_split=0.25)
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match=r"kerasr\[plot\]"):
+            plot(history)
+        return
+    figure = history | plot(filename=str(tmp_path / "history.png"))
+    assert [axis.get_ylabel() for axis in figure.axes] == ["loss", "accuracy"]
+    assert (tmp_path / "history.png").stat().st_size > 0

@@ -199,7 +199,8 @@ def _is_history(value):
 
 
 @verb(subject=_is_history)
-def plot(x, metrics=None, smooth=None, filename=None):
-    """Plots a History's training (and validation) curves. Returns the matplotlib figure."""
+def plot(x, metrics=None, filename=None):
+    """Plots a History's training (and validation) curves, one panel per metric. Returns the
+    matplotlib figure (needs the plot extra: pip install "kerasr[plot]")."""
     from ..plotting import plot_history
-    return plot_history(x, metrics=metrics, smooth=smooth, filename=filename)
+    return plot_history(x, metrics=metrics, filename=filename)

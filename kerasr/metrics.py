@@ -149,7 +149,13 @@ class Mean(Metric):
             self.total += float(values) * weight
             self.count += weight
             return
-        values, weights = _samplewise(_array(values), sample_weight)
+        values = _array(values)
+        if sample_weight is None and values.ndim == 1:
+            # The common case, one value per sample: skip the weighting machinery.
+            self.total += float(values.sum(dtype=np.float64))
+            self.count += values.shape[0]
+            return
+        values, weights = _samplewise(values, sample_weight)
         self.total += float(np.sum(values))
         if weights is not None:
             self.count += float(np.sum(weights))

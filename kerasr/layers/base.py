@@ -271,14 +271,15 @@ class Layer:
         return extras
 
     def _to_tensor(self, value):
+        """Inputs as tensors in the layer's float type (differentiably cast, if tensors)."""
         if isinstance(value, Tensor):
-            if self.casts_inputs_to_float and value.dtype.kind != "f":
+            if self.casts_inputs_to_float and value.dtype != self.dtype:
                 return ops.cast(value, self.dtype)
             return value
         array = np.asarray(value)
         if array.dtype.kind not in "biuf":
             raise ValueError(f"{self.name} expects numeric input, got an array of dtype {array.dtype}.")
-        if self.casts_inputs_to_float and (array.dtype.kind != "f" or array.dtype != self.dtype):
+        if self.casts_inputs_to_float and array.dtype != self.dtype:
             array = array.astype(self.dtype)
         return Tensor(array)
 

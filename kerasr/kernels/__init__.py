@@ -3,6 +3,10 @@
 Each public function picks a serial or a parallel compilation of the same
 source (parallel only for large work, see ``_jit.PARALLEL_MIN_ELEMENTS``).
 Compilation is lazy: importing this package compiles nothing.
+
+Numba's on-disk cache checks only the file a kernel is defined in: after editing a helper
+that kernels in other files call (``_jit.flush_subnormal``, ``activations.sigmoid_scalar``,
+...), delete the cache (``find kerasr -name '*.nb[ic]' -delete``) or the old code runs on.
 """
 
 from .activations import (  # noqa: F401

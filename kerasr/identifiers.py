@@ -39,3 +39,11 @@ def lookup(name, kind, table, valid_names=None, normalize=None):
         names = valid_names if valid_names is not None else sorted(table)
         raise ValueError(f"Unknown {kind} {name!r}. Valid names: {', '.join(names)}.")
     return table[key]
+
+
+def serialize(obj):
+    """A config entry for an initializer, regularizer or constraint: `{"class_name", "config"}`
+    for objects with a config, the value itself otherwise (None, numbers, names, functions)."""
+    if hasattr(obj, "get_config") and not isinstance(obj, type):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return obj

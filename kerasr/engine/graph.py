@@ -71,22 +71,31 @@ def is_symbolic(structure):
 
 
 def topological_nodes(outputs):
-    """The nodes that compute `outputs`, each after the nodes it depends on."""
-    ordered, seen = [], set()
+    """The nodes that compute `outputs`, each after the nodes it depends on.
+
+    A node reached again while its own inputs are still being visited closes a cycle.
+    """
+    ordered, done, in_progress = [], set(), set()
 
     def visit(node):
         stack = [(node, False)]
         while stack:
             current, expanded = stack.pop()
-            if id(current) in seen:
+            if id(current) in done:
                 continue
             if expanded:
-                seen.add(id(current))
+                in_progress.discard(id(current))
+                done.add(id(current))
                 ordered.append(current)
                 continue
+            in_progress.add(id(current))
             stack.append((current, True))
-            stack.extend((parent, False) for parent in current.parent_nodes
-                         if id(parent) not in seen)
+            for parent in current.parent_nodes:
+                if id(parent) in in_progress:
+                    raise ValueError(f"The layer graph has a cycle through layer "
+                                     f"{parent.layer.name}: a model must be acyclic.")
+                if id(parent) not in done:
+                    stack.append((parent, False))
 
     for tensor in outputs:
         layer, node_index, _ = tensor._keras_history

@@ -1,6 +1,7 @@
 """Activation layers with parameters: ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU."""
 
 from .. import activations, initializers, ops, regularizers
+from ..identifiers import serialize
 from .base import Layer
 
 
@@ -75,7 +76,10 @@ class PReLU(_ElementwiseActivation):
         return ops.add(ops.activation(inputs, "relu"), ops.multiply(self.alpha, negative_part))
 
     def get_config(self):
-        return {**super().get_config(), "shared_axes": list(self.shared_axes)}
+        return {**super().get_config(), "shared_axes": list(self.shared_axes),
+                "alpha_initializer": serialize(self.alpha_initializer),
+                "alpha_regularizer": serialize(self.alpha_regularizer),
+                "alpha_constraint": serialize(self.alpha_constraint)}
 
 
 class ELU(_ElementwiseActivation):

@@ -165,6 +165,11 @@ class Layer:
                              "give it an input shape or call it on data first.")
         return int(sum(v.size for v in self.weights))
 
+    def add_loss(self, loss):
+        """Adds a scalar tensor (computed in `call` from kerasr ops) to the loss minimised in
+        training, e.g. a VAE's KL term. Such losses belong to the latest call."""
+        self._activity_losses.append(loss)
+
     @property
     def losses(self):
         """Regularization penalties of the trainable weights plus activity penalties of the last call."""
@@ -248,13 +253,13 @@ class Layer:
         if mask is None:
             mask = _input_masks(tensors, several)
         extras = self._call_extras(training=kwargs.pop("training", None), mask=mask)
+        if self._activity_losses:
+            self._activity_losses = []  # losses belong to the latest call
         outputs = self.call(tensors, *args, **extras, **kwargs)
         regularizer = getattr(self, "activity_regularizer", None)
         if regularizer is not None:
-            self._activity_losses = [ops.divide(regularizer(out), out.shape[0])
-                                     for out in flatten(outputs)]
-        elif self._activity_losses:
-            self._activity_losses = []
+            self._activity_losses.extend(ops.divide(regularizer(out), out.shape[0])
+                                         for out in flatten(outputs))
         if self.supports_masking or type(self).compute_mask is not Layer.compute_mask:
             output_mask = self.compute_mask(tensors, mask)
             if output_mask is not None and isinstance(outputs, Tensor):

@@ -6,6 +6,7 @@ import numpy as np
 from .. import activations, initializers, ops, regularizers
 from ..engine.graph import KerasTensor
 from ..engine.tensor import Tensor
+from ..identifiers import serialize
 from .base import InputSpec, Layer, format_shape
 
 
@@ -95,7 +96,14 @@ class Dense(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias}
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "activity_regularizer": serialize(self.activity_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}
 
 
 class Activation(Layer):
@@ -154,6 +162,9 @@ class Flatten(Layer):
         if self.data_format == "channels_first" and inputs.ndim > 2:
             inputs = ops.transpose(inputs, (0,) + tuple(range(2, inputs.ndim)) + (1,))
         return ops.reshape(inputs, (inputs.shape[0], -1))
+
+    def get_config(self):
+        return {**super().get_config(), "data_format": self.data_format}
 
     def compute_output_shape(self, input_shape):
         rest = input_shape[1:]
@@ -260,6 +271,12 @@ class Lambda(Layer):
     def compute_mask(self, inputs, mask=None):
         return self._mask(inputs, mask) if callable(self._mask) else self._mask
 
+    def get_config(self):
+        # The function itself: kept in memory (saving it is the saving issue's business).
+        return {**super().get_config(), "function": self.function,
+                "output_shape": self._output_shape, "mask": self._mask,
+                "arguments": self.arguments}
+
 
 class ActivityRegularization(Layer):
     """Identity that adds an L1/L2 penalty on its input to the loss."""
@@ -355,4 +372,8 @@ class Embedding(Layer):
 
     def get_config(self):
         return {**super().get_config(), "input_dim": self.input_dim, "output_dim": self.output_dim,
+                "embeddings_initializer": serialize(self.embeddings_initializer),
+                "embeddings_regularizer": serialize(self.embeddings_regularizer),
+                "activity_regularizer": serialize(self.activity_regularizer),
+                "embeddings_constraint": serialize(self.embeddings_constraint),
                 "mask_zero": self.mask_zero, "input_length": self.input_length}

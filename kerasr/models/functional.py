@@ -93,12 +93,7 @@ class Functional(Model):
                 raise ValueError(f"Model {self.name}: every input must come from layer_input(); "
                                  f"{tensor!r} is the output of layer {tensor._keras_history[0].name}.")
         self._nodes = topological_nodes(self.outputs)
-        reached = {id(t) for t in self.inputs}
-        for node in self._nodes:
-            if isinstance(node.layer, InputLayer):
-                if id(node.output_tensors[0]) not in reached:
-                    raise ValueError(f"Model {self.name}: the outputs depend on input "
-                                     f"{node.layer.name}, which is not among the model's inputs.")
+        self._check_graph()
         # What `call` runs, node by node, precomputed once per graph.
         self._plan = [(node.layer, node.inputs, node.call_kwargs.get("_args", ()),
                        {k: v for k, v in node.call_kwargs.items() if k != "_args"},
@@ -111,6 +106,26 @@ class Functional(Model):
         self.built = True
         self._build_input_shape = self.inputs[0].shape if len(self.inputs) == 1 else [
             t.shape for t in self.inputs]
+
+    def _check_graph(self):
+        given = {id(t) for t in self.inputs}
+        used = {id(t) for node in self._nodes for t in node.input_tensors} | {
+            id(t) for t in self.outputs}
+        for node in self._nodes:
+            if isinstance(node.layer, InputLayer) and id(node.output_tensors[0]) not in given:
+                raise ValueError(f"Model {self.name}: the outputs depend on input "
+                                 f"{node.layer.name}, which is not among the model's inputs.")
+        for tensor in self.inputs:
+            if id(tensor) not in used:
+                raise ValueError(f"Model {self.name}: input {tensor._keras_history[0].name} "
+                                 f"feeds none of the outputs; remove it or connect it.")
+        names = [node.layer.name for node in self._nodes]
+        for name in set(names):
+            owners = {id(node.layer) for node in self._nodes if node.layer.name == name}
+            if len(owners) > 1:
+                raise ValueError(f"Model {self.name}: the name {name!r} is used by "
+                                 f"{len(owners)} layers; all layer names in a model must be "
+                                 f"unique.")
 
     @property
     def layers(self):

@@ -6,10 +6,11 @@ from .model import (compile, count_params, evaluate, fit, freeze_weights, get_la
                     get_weights, keras_model, keras_model_sequential, layer_input, normalize,
                     plot, pop_layer, predict, predict_on_batch, set_weights, summary,
                     test_on_batch, to_categorical, train_on_batch, unfreeze_weights)
+from .custom import clone_model, create_layer, new_layer_class  # noqa: F401
 from .pipe import Verb  # noqa: F401
 
 __all__ = list(_layer_verbs) + [
     "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer", "get_weights",
     "keras_model", "keras_model_sequential", "layer_input", "normalize", "plot", "pop_layer",
     "predict", "predict_on_batch", "set_weights", "summary", "test_on_batch", "to_categorical",
-    "train_on_batch", "unfreeze_weights"]
+    "train_on_batch", "unfreeze_weights", "clone_model", "create_layer", "new_layer_class"]

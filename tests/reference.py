@@ -250,3 +250,56 @@ def ref_embedding_grad(indices, g, n_rows):
 
 def ref_column_sum(x):
     return _f64(x).sum(axis=0)
+
+
+# -------------------------------------------------------------- normalization
+
+
+def ref_batch_norm(x, gamma, beta, epsilon):
+    """Training-mode batch normalization of 2-D x over its rows (biased variance).
+    Returns (out, mean, var)."""
+    x = _f64(x)
+    mean = x.mean(axis=0)
+    var = ((x - mean) ** 2).mean(axis=0)
+    out = _f64(gamma) * (x - mean) / np.sqrt(var + epsilon) + _f64(beta)
+    return out, mean, var
+
+
+def ref_batch_norm_grad(x, gamma, epsilon, g):
+    """(dx, dgamma, dbeta) of sum(g * batch_norm(x)), dx from the explicit Jacobian of each
+    column: d xhat_i / d x_k = (delta_ik - 1/n - xhat_i xhat_k / n) / sqrt(var + eps)."""
+    x, gamma, g = _f64(x), _f64(gamma), _f64(g)
+    n, cols = x.shape
+    mean = x.mean(axis=0)
+    var = ((x - mean) ** 2).mean(axis=0)
+    inv = 1.0 / np.sqrt(var + epsilon)
+    xhat = (x - mean) * inv
+    dx = np.empty_like(x)
+    for j in range(cols):
+        jac = inv[j] * (np.eye(n) - 1.0 / n - np.outer(xhat[:, j], xhat[:, j]) / n)
+        dx[:, j] = jac.T @ (gamma[j] * g[:, j])
+    return dx, (g * xhat).sum(axis=0), g.sum(axis=0)
+
+
+def ref_layer_norm(x, gamma, beta, epsilon):
+    """Layer normalization of each row of 2-D x. Returns (out, mean, var) per row."""
+    x = _f64(x)
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    out = (x - mean) / np.sqrt(var + epsilon) * _f64(gamma) + _f64(beta)
+    return out, mean[:, 0], var[:, 0]
+
+
+def ref_layer_norm_grad(x, gamma, epsilon, g):
+    """(dx, dgamma, dbeta) of sum(g * layer_norm(x)), dx from the explicit Jacobian of each row."""
+    x, gamma, g = _f64(x), _f64(gamma), _f64(g)
+    rows, n = x.shape
+    mean = x.mean(axis=1, keepdims=True)
+    var = ((x - mean) ** 2).mean(axis=1, keepdims=True)
+    inv = 1.0 / np.sqrt(var + epsilon)
+    xhat = (x - mean) * inv
+    dx = np.empty_like(x)
+    for i in range(rows):
+        jac = inv[i, 0] * (np.eye(n) - 1.0 / n - np.outer(xhat[i], xhat[i]) / n)
+        dx[i] = jac.T @ (gamma * g[i])
+    return dx, (g * xhat).sum(axis=0), g.sum(axis=0)

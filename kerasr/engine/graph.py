@@ -90,7 +90,8 @@ def topological_nodes(outputs):
                 continue
             in_progress.add(id(current))
             stack.append((current, True))
-            for parent in current.parent_nodes:
+            # Reversed, so that the first input's branch comes first in the order.
+            for parent in reversed(current.parent_nodes):
                 if id(parent) in in_progress:
                     raise ValueError(f"The layer graph has a cycle through layer "
                                      f"{parent.layer.name}: a model must be acyclic.")

@@ -98,6 +98,17 @@ class Layer:
             self.__dict__.setdefault("_layer_attributes", {})[name] = None
         object.__setattr__(self, name, value)
 
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        """Freezing (or unfreezing) a layer does the same to every layer inside it, as Keras 3."""
+        self._trainable = bool(value)
+        for layer in self._sublayers():
+            layer.trainable = value
+
     def _sublayers(self):
         names = self.__dict__.get("_layer_attributes")
         if not names:

@@ -23,8 +23,9 @@ def as_array_list(data, names, role, model_name):
         return [_as_array(data[n], role) for n in names]
     if isinstance(data, (list, tuple)) and len(names) > 1:
         if len(data) != len(names):
-            raise ValueError(f"Model {model_name} has {len(names)} {role.split()[0]}s "
-                             f"({', '.join(names)}), got a list of {len(data)} arrays.")
+            kind = "outputs" if role.split()[-1] in ("y", "sample_weight") else "inputs"
+            raise ValueError(f"Model {model_name} has {len(names)} {kind} "
+                             f"({', '.join(names)}), got a list of {len(data)} arrays for {role}.")
         return [_as_array(d, role) for d in data]
     if isinstance(data, (list, tuple)) and len(data) == 1 and _is_array_like(data[0]):
         return [_as_array(data[0], role)]

@@ -99,9 +99,10 @@ class Functional(Model):
                        {k: v for k, v in node.call_kwargs.items() if k != "_args"},
                        [id(t) for t in node.output_tensors])
                       for node in self._nodes if not isinstance(node.layer, InputLayer)]
-        self._graph_layers = []
+        # Keras's order: the input layers as the inputs are listed, then the others.
+        self._graph_layers = [t._keras_history[0] for t in self.inputs]
         for node in self._nodes:
-            if node.layer not in self._graph_layers:
+            if all(node.layer is not known for known in self._graph_layers):
                 self._graph_layers.append(node.layer)
         self.built = True
         self._build_input_shape = self.inputs[0].shape if len(self.inputs) == 1 else [
@@ -132,7 +133,7 @@ class Functional(Model):
         return list(self._graph_layers)
 
     def _sublayers(self):
-        return self._graph_layers
+        return self.__dict__.get("_graph_layers", [])
 
     @property
     def input_names(self):

@@ -111,7 +111,7 @@ class Sequential(Functional):
         return [self._stack[-1].name if self._stack else "output"]
 
     def _sublayers(self):
-        return list(self._stack)
+        return list(self.__dict__.get("_stack", []))
 
     def get_config(self):
         config_ = {"name": self.name, "layers": [

@@ -132,6 +132,7 @@ class Trainer:
         return total, per_output
 
     def _train_step(self, xs, ys, sample_weights):
+        ys = ys if ys is not None else [None] * len(self.outputs)  # losses added by layers only
         variables = self.trainable_weights
         with GradientTape() as tape:
             outputs = self._forward(xs, training=True)
@@ -141,6 +142,7 @@ class Trainer:
         return self._update_metrics(ys, outputs, sample_weights, total, per_output, len(xs[0]))
 
     def _test_step(self, xs, ys, sample_weights):
+        ys = ys if ys is not None else [None] * len(self.outputs)
         outputs = self._forward(xs, training=False)
         total, per_output = self.compute_loss(ys, outputs, sample_weights)
         return self._update_metrics(ys, outputs, sample_weights, total, per_output, len(xs[0]))
@@ -153,6 +155,8 @@ class Trainer:
             if value is not None:
                 tracker.update_state(float(value.data), sample_weight=batch_size)
         for group, y, out, sw in zip(self._output_metrics, ys, outputs, sample_weights):
+            if y is None:
+                continue
             for metric, weighted in group:
                 metric.update_state(y, out.data, sample_weight=sw if weighted or sw is not None else None)
         return self._logs()

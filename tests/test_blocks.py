@@ -5,7 +5,7 @@ training inside a Sequential model."""
 import numpy as np
 import pytest
 
-from kerasr import k_set_floatx, layers
+from kerasr import layers
 from kerasr.models import Sequential
 from kerasr.verbs.normalization import layer_highway, layer_residual_block
 
@@ -13,12 +13,6 @@ from gradcheck import check_layer_gradients
 
 rng = np.random.default_rng(9)
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def sigmoid(z):

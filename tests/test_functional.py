@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from kerasr import (Layer, clone_model, compile, create_layer, evaluate, fit, get_layer,
-                    k_mean, k_set_floatx, k_square, k_sum, keras_model, keras_model_sequential,
+                    k_mean, k_square, k_sum, keras_model, keras_model_sequential,
                     layer_add, layer_concatenate, layer_dense, layer_embedding, layer_input,
                     layer_lambda, new_layer_class, predict, set_random_seed, summary,
                     to_categorical)
@@ -18,12 +18,6 @@ from gradcheck import check_layer_gradients
 
 rng = np.random.default_rng(21)
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def learns(model, x, y, epochs=10, batch_size=32, **kwargs):

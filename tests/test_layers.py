@@ -4,7 +4,7 @@ and clear errors for bad arguments and inputs."""
 import numpy as np
 import pytest
 
-from kerasr import k_set_floatx, layers
+from kerasr import layers
 from kerasr.engine import Tensor
 
 from gradcheck import check_layer_gradients
@@ -12,12 +12,6 @@ from reference import ref_activation
 
 rng = np.random.default_rng(7)
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def test_dense_matches_numpy_and_uses_keras_weight_layout():

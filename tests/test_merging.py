@@ -5,7 +5,7 @@ naming every shape, and the R-style `layer_*` verbs."""
 import numpy as np
 import pytest
 
-from kerasr import config, k_set_floatx, keras_model, layer_input, layers, ops
+from kerasr import config, keras_model, layer_input, layers, ops
 from kerasr.engine import GradientTape, Tensor, Variable
 from kerasr.engine.graph import KerasTensor
 from kerasr.verbs.merging import (layer_add, layer_average, layer_concatenate, layer_dot,
@@ -15,12 +15,6 @@ from gradcheck import check_gradients
 
 rng = np.random.default_rng(11)
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def data(*shape):

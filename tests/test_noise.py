@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from kerasr import k_set_floatx, layers, set_random_seed
+from kerasr import layers, set_random_seed
 from kerasr.engine import GradientTape, Variable
 from kerasr.layers.noise import SELU_ALPHA, SELU_SCALE
 from kerasr.verbs.normalization import (layer_alpha_dropout, layer_gaussian_dropout,
@@ -17,12 +17,6 @@ rng = np.random.default_rng(5)
 
 ALPHA_P = -SELU_ALPHA * SELU_SCALE
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def make_all():

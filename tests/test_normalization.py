@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import reference as ref
-from kerasr import k_set_floatx, layers
+from kerasr import layers
 from kerasr.engine import GradientTape, Variable
 from kerasr.kernels import normalization as norm_kernels
 from kerasr.verbs.normalization import layer_batch_normalization, layer_layer_normalization
@@ -15,12 +15,6 @@ from gradcheck import check_layer_gradients
 
 rng = np.random.default_rng(11)
 
-
-@pytest.fixture
-def float64():
-    k_set_floatx("float64")
-    yield
-    k_set_floatx("float32")
 
 
 def numpy_batch_norm(x, gamma, beta, mean, var, epsilon, axes):

@@ -83,6 +83,10 @@ def test_three_output_model_with_loss_weights():
     assert last["loss"] < 0.5 * history.history["loss"][0]
     predictions = model | predict(x[:5])
     assert [p.shape for p in predictions] == [(5, 1), (5, 10), (5, 1)]
+    table = str(model)
+    for row in (r"age \(Dense\)\s+│ \(None, 1\)\s+│\s+33 │", r"income \(Dense\)\s+│ \(None, 10\)\s+│\s+330 │",
+                r"gender \(Dense\)\s+│ \(None, 1\)\s+│\s+33 │", r"Total params: 1,388"):
+        assert re.search(row, table), row
 
 
 def test_inception_style_branches_and_connected_to_column(capsys):

@@ -5,12 +5,15 @@ peak memory and start-up are its own; a worker prints one line
 ``BENCH_RESULT {json}`` that :func:`run_worker` picks up.
 """
 
+import argparse
+import importlib.util
 import json
 import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 RESULT_TAG = "BENCH_RESULT "
@@ -119,3 +122,111 @@ def fmt_rate(x):
 
 def fmt_num(x, digits=1):
     return "-" if x is None else f"{x:,.{digits}f}"
+
+
+def time_fit(epoch, predict, samples, epochs):
+    """Training and predict samples/s: one warm-up call each, then medians."""
+    epoch()
+    train_s, _ = median_time(epoch, epochs)
+    predict()
+    predict_s, _ = median_time(predict, max(3, epochs))
+    return {"train": samples / train_s, "predict": samples / predict_s, "rss": peak_rss_mib()}
+
+
+def importable(*modules):
+    return all(importlib.util.find_spec(m) is not None for m in modules)
+
+
+def keras3_importable():
+    if not importable("keras", "jax"):
+        return False
+    try:
+        from importlib.metadata import version
+
+        return int(version("keras").split(".")[0]) >= 3
+    except Exception:
+        return False
+
+
+def main(script, title, workers, default_samples, argv=None):
+    """The parent process of a benchmark script: runs kerasr's worker, its start-up worker
+    (cold, then warm Numba cache) and the peers' workers when importable, then prints tables.
+
+    `workers` maps "kerasr", "startup", "torch" and "keras-jax" to functions of the parsed
+    arguments; each runs in its own subprocess and `emit`s its result.
+    """
+    p = argparse.ArgumentParser(description=title)
+    p.add_argument("--epochs", type=int, default=3,
+                   help="timed epochs after one warm-up epoch; the median is reported (default 3)")
+    p.add_argument("--samples", type=int, default=default_samples,
+                   help=f"training samples (default {default_samples})")
+    p.add_argument("--skip-peers", action="store_true", help="do not run PyTorch / Keras-JAX")
+    p.add_argument("--skip-startup", action="store_true",
+                   help="do not measure the import-to-first-batch time")
+    p.add_argument("--worker", choices=sorted(workers), help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.epochs < 1 or args.samples < 1:
+        p.error("need --epochs >= 1 and --samples >= 1")
+    if args.worker:
+        workers[args.worker](args)
+        return 0
+
+    common = ["--samples", str(args.samples), "--epochs", str(args.epochs)]
+    print(f"{title}; {args.samples:,} synthetic samples; 1 warm-up + {args.epochs} timed "
+          f"epoch(s)", flush=True)
+    rows, notes, failed = [], [], False
+
+    def measure(worker, label, env=None):
+        nonlocal failed
+        print(f"  running {label} ...", flush=True)
+        result, err = run_worker([script, "--worker", worker, *common], env=env)
+        if result is None:
+            notes.append(f"{label}: failed ({err})")
+            failed = failed or worker == "kerasr"
+            return None
+        rows.append([result["name"], result["threads"], fmt_rate(result["train"]),
+                     fmt_rate(result["predict"]), fmt_num(result["rss"], 0)])
+        return result
+
+    kerasr_result = measure("kerasr", "kerasr")
+    startup = None
+    if not args.skip_startup:
+        print("  running kerasr start-up (cold, then warm Numba cache) ...", flush=True)
+        with tempfile.TemporaryDirectory(prefix="kerasr-numba-cache-") as cache:
+            env = {"NUMBA_CACHE_DIR": cache}
+            cold, err_cold = run_worker([script, "--worker", "startup", *common], env=env)
+            warm, err_warm = run_worker([script, "--worker", "startup", *common], env=env)
+        if cold is None or warm is None:
+            notes.append(f"start-up: failed ({err_cold or err_warm})")
+            failed = True
+        else:
+            startup = (cold["seconds"], warm["seconds"])
+    if args.skip_peers:
+        notes.append("peers skipped (--skip-peers)")
+    else:
+        if importable("torch") and "torch" in workers:
+            measure("torch", "PyTorch (CPU, 2 threads)")
+        else:
+            notes.append("PyTorch: not importable, skipped")
+        if keras3_importable() and "keras-jax" in workers:
+            measure("keras-jax", "Keras 3 on JAX", env={"KERAS_BACKEND": "jax"})
+        else:
+            notes.append("Keras 3 on JAX: keras>=3 and jax not importable, skipped")
+
+    print()
+    print_table(["framework", "threads", "train samples/s", "predict samples/s", "peak RSS MiB"],
+                rows)
+    if startup:
+        print()
+        print_table(["import kerasr -> first train_on_batch", "seconds"],
+                    [["cold Numba cache", fmt_num(startup[0], 2)],
+                     ["warm Numba cache", fmt_num(startup[1], 2)]])
+    if kerasr_result and kerasr_result.get("blas"):
+        print()
+        print_table(["BLAS library", "OpenBLAS kernel", "threads"], kerasr_result["blas"])
+        hint = avx512_hint([b[1] for b in kerasr_result["blas"]])
+        if hint:
+            print(hint)
+    for note in notes:
+        print(f"note: {note}")
+    return 1 if failed else 0

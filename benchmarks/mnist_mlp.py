@@ -21,11 +21,8 @@ depends on them.
     python benchmarks/mnist_mlp.py --samples 6000 --epochs 1 --skip-peers
 """
 
-import argparse
-import importlib.util
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _common as C  # noqa: E402
@@ -65,16 +62,10 @@ def worker_kerasr(args):
     def predict():
         model | k.predict(x, batch_size=BATCH)
 
-    epoch()  # warm-up: compiles the kernels
-    train_s, _ = C.median_time(epoch, args.epochs)
-    predict()
-    predict_s, _ = C.median_time(predict, max(3, args.epochs))
     C.emit({
         "name": f"kerasr {getattr(k, '__version__', '')}".strip(),
         "threads": numba.get_num_threads(),
-        "train": args.samples / train_s,
-        "predict": args.samples / predict_s,
-        "rss": C.peak_rss_mib(),
+        **C.time_fit(epoch, predict, args.samples, args.epochs),
         "blas": C.blas_report(),
     })
 
@@ -127,16 +118,10 @@ def worker_torch(args):
             for i in range(0, len(x), BATCH):
                 torch.softmax(model(x[i:i + BATCH]), dim=1)
 
-    epoch()
-    train_s, _ = C.median_time(epoch, args.epochs)
-    predict()
-    predict_s, _ = C.median_time(predict, max(3, args.epochs))
     C.emit({
         "name": f"PyTorch {torch.__version__}",
         "threads": torch.get_num_threads(),
-        "train": args.samples / train_s,
-        "predict": args.samples / predict_s,
-        "rss": C.peak_rss_mib(),
+        **C.time_fit(epoch, predict, args.samples, args.epochs),
     })
 
 
@@ -159,16 +144,10 @@ def worker_keras_jax(args):
     def predict():
         model.predict(x, batch_size=BATCH, verbose=0)
 
-    epoch()
-    train_s, _ = C.median_time(epoch, args.epochs)
-    predict()
-    predict_s, _ = C.median_time(predict, max(3, args.epochs))
     C.emit({
         "name": f"Keras {keras.__version__} / JAX",
         "threads": os.cpu_count(),
-        "train": args.samples / train_s,
-        "predict": args.samples / predict_s,
-        "rss": C.peak_rss_mib(),
+        **C.time_fit(epoch, predict, args.samples, args.epochs),
     })
 
 
@@ -180,108 +159,7 @@ WORKERS = {
 }
 
 
-# --- the parent --------------------------------------------------------------
-
-def importable(*modules):
-    return all(importlib.util.find_spec(m) is not None for m in modules)
-
-
-def keras3_importable():
-    if not importable("keras", "jax"):
-        return False
-    try:
-        from importlib.metadata import version
-
-        return int(version("keras").split(".")[0]) >= 3
-    except Exception:
-        return False
-
-
-def main(argv=None):
-    p = argparse.ArgumentParser(description="MNIST MLP benchmark (kerasr vs PyTorch / Keras-JAX).")
-    p.add_argument("--epochs", type=int, default=3,
-                   help="timed epochs after one warm-up epoch; the median is reported (default 3)")
-    p.add_argument("--samples", type=int, default=60000, help="training samples (default 60000)")
-    p.add_argument("--skip-peers", action="store_true", help="do not run PyTorch / Keras-JAX")
-    p.add_argument("--skip-startup", action="store_true",
-                   help="do not measure the import-to-first-batch time")
-    p.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
-    args = p.parse_args(argv)
-    if args.epochs < 1 or args.samples < BATCH:
-        p.error(f"need --epochs >= 1 and --samples >= {BATCH}")
-
-    if args.worker:
-        WORKERS[args.worker](args)
-        return 0
-
-    me = os.path.abspath(__file__)
-    common = ["--samples", str(args.samples), "--epochs", str(args.epochs)]
-    print(f"MNIST MLP {N_IN}-{N_HIDDEN}-{N_OUT}, rmsprop, batch {BATCH}, "
-          f"{args.samples:,} synthetic samples; 1 warm-up + {args.epochs} timed epoch(s)",
-          flush=True)
-
-    rows, notes, failed = [], [], False
-
-    def measure(worker, label, env=None):
-        nonlocal failed
-        print(f"  running {label} ...", flush=True)
-        result, err = C.run_worker([me, "--worker", worker, *common], env=env)
-        if result is None:
-            notes.append(f"{label}: failed ({err})")
-            if worker == "kerasr":
-                failed = True
-            return None
-        rows.append([result["name"], result["threads"], C.fmt_rate(result["train"]),
-                     C.fmt_rate(result["predict"]), C.fmt_num(result["rss"], 0)])
-        return result
-
-    kr = measure("kerasr", "kerasr")
-
-    startup = None
-    if not args.skip_startup:
-        print("  running kerasr start-up (cold, then warm Numba cache) ...", flush=True)
-        with tempfile.TemporaryDirectory(prefix="kerasr-numba-cache-") as cache:
-            env = {"NUMBA_CACHE_DIR": cache}
-            cold, err_c = C.run_worker([me, "--worker", "startup"], env=env)
-            warm, err_w = C.run_worker([me, "--worker", "startup"], env=env)
-        if cold is None or warm is None:
-            notes.append(f"start-up: failed ({err_c or err_w})")
-            failed = True
-        else:
-            startup = (cold["seconds"], warm["seconds"])
-
-    if args.skip_peers:
-        notes.append("peers skipped (--skip-peers)")
-    else:
-        if importable("torch"):
-            measure("torch", "PyTorch (CPU, 2 threads)")
-        else:
-            notes.append("PyTorch: not importable, skipped")
-        if keras3_importable():
-            measure("keras-jax", "Keras 3 on JAX", env={"KERAS_BACKEND": "jax"})
-        else:
-            notes.append("Keras 3 on JAX: keras>=3 and jax not importable, skipped")
-
-    print()
-    C.print_table(["framework", "threads", "train samples/s", "predict samples/s", "peak RSS MiB"],
-                  rows)
-    if startup:
-        print()
-        C.print_table(["import kerasr -> first train_on_batch", "seconds"],
-                      [["cold Numba cache", C.fmt_num(startup[0], 2)],
-                       ["warm Numba cache", C.fmt_num(startup[1], 2)]])
-    if kr and kr.get("blas"):
-        print()
-        C.print_table(["BLAS library", "OpenBLAS kernel", "threads"], kr["blas"])
-        hint = C.avx512_hint([b[1] for b in kr["blas"]])
-        if hint:
-            print(hint)
-    if notes:
-        print()
-        for n in notes:
-            print(f"note: {n}")
-    return 1 if failed else 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(C.main(os.path.abspath(__file__),
+                    f"MNIST MLP {N_IN}-{N_HIDDEN}-{N_OUT}, rmsprop, batch {BATCH}",
+                    WORKERS, default_samples=60000))

@@ -7,7 +7,7 @@ import re
 def snake_case(name):
     """Keras's default names: `Dense` -> `dense`, `KLDivergence` -> `kl_divergence`."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 def resolve(identifier, kind, base, table, valid_names=None, accepts_functions=True,

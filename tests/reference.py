@@ -303,3 +303,304 @@ def ref_layer_norm_grad(x, gamma, epsilon, g):
         jac = inv[i, 0] * (np.eye(n) - 1.0 / n - np.outer(xhat[i], xhat[i]) / n)
         dx[i] = jac.T @ (gamma * g[i])
     return dx, (g * xhat).sum(axis=0), g.sum(axis=0)
+
+
+# ------------------------------------------- depthwise and locally connected convolutions
+
+
+def ref_conv_geometry(size, kernel, stride, dilation, padding):
+    """(output size, zeros before) of one spatial axis, by TensorFlow's "valid"/"same" rules."""
+    span = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        return (size - span) // stride + 1, 0
+    out = -(-size // stride)
+    return out, max((out - 1) * stride + span - size, 0) // 2
+
+
+def _ref_windows(spatial, kernel_shape, strides, dilation, padding):
+    """Per output position: (output index, [(kernel offset, input index), ...] inside the input)."""
+    geometry = [ref_conv_geometry(n, k, s, d, padding)
+                for n, k, s, d in zip(spatial, kernel_shape, strides, dilation)]
+    out_shape = tuple(o for o, _ in geometry)
+    windows = []
+    for o in np.ndindex(*out_shape):
+        taps = []
+        for k in np.ndindex(*kernel_shape):
+            i = tuple(o[a] * strides[a] + k[a] * dilation[a] - geometry[a][1]
+                      for a in range(len(spatial)))
+            if all(0 <= i[a] < spatial[a] for a in range(len(spatial))):
+                taps.append((k, i))
+        windows.append((o, taps))
+    return out_shape, windows
+
+
+def ref_depthwise_conv(x, kernel, strides, padding, dilation):
+    """Channels-last depthwise convolution of x (batch, *spatial, C) with kernel
+    (*k, C, M): output channel c*M + m is channel c convolved with filter m."""
+    x, kernel = _f64(x), _f64(kernel)
+    spatial, k_shape = x.shape[1:-1], kernel.shape[:-2]
+    channels, mult = kernel.shape[-2:]
+    out_shape, windows = _ref_windows(spatial, k_shape, strides, dilation, padding)
+    out = np.zeros((x.shape[0],) + out_shape + (channels * mult,))
+    for o, taps in windows:
+        for k, i in taps:
+            for c in range(channels):
+                for m in range(mult):
+                    out[(slice(None),) + o + (c * mult + m,)] += x[(slice(None),) + i + (c,)] * kernel[k + (c, m)]
+    return out
+
+
+def ref_depthwise_conv_grads(x, kernel, g, strides, padding, dilation):
+    """(dx, dkernel) of sum(g * ref_depthwise_conv(x, kernel, ...))."""
+    x, kernel, g = _f64(x), _f64(kernel), _f64(g)
+    spatial, k_shape = x.shape[1:-1], kernel.shape[:-2]
+    channels, mult = kernel.shape[-2:]
+    _, windows = _ref_windows(spatial, k_shape, strides, dilation, padding)
+    dx, dk = np.zeros_like(x), np.zeros_like(kernel)
+    for o, taps in windows:
+        for k, i in taps:
+            for c in range(channels):
+                for m in range(mult):
+                    go = g[(slice(None),) + o + (c * mult + m,)]
+                    dx[(slice(None),) + i + (c,)] += go * kernel[k + (c, m)]
+                    dk[k + (c, m)] += np.sum(go * x[(slice(None),) + i + (c,)])
+    return dx, dk
+
+
+def _ref_local_patches(spatial, kernel_size, strides):
+    out_shape = tuple((n - k) // s + 1 for n, k, s in zip(spatial, kernel_size, strides))
+    slices = [tuple(slice(o[a] * strides[a], o[a] * strides[a] + kernel_size[a])
+                    for a in range(len(spatial))) for o in np.ndindex(*out_shape)]
+    return out_shape, slices
+
+
+def ref_local_conv(x, kernel, kernel_size, strides, data_format="channels_last"):
+    """Keras 2's unshared-weights convolution (implementation 1, no bias): at output position p
+    the input patch, flattened in the input's own layout ((*k, C) channels-last, (C, *k)
+    channels-first), times kernel[p] of shape (patch size, filters)."""
+    x, kernel = _f64(x), _f64(kernel)
+    first = data_format == "channels_first"
+    spatial = x.shape[2:] if first else x.shape[1:-1]
+    out_shape, slices = _ref_local_patches(spatial, kernel_size, strides)
+    batch, filters = x.shape[0], kernel.shape[-1]
+    out = np.zeros((batch, len(slices), filters))
+    for p, window in enumerate(slices):
+        index = (slice(None), slice(None)) + window if first else (slice(None),) + window
+        patch = x[index].reshape(batch, -1)
+        for f in range(filters):
+            for j in range(patch.shape[1]):
+                out[:, p, f] += patch[:, j] * kernel[p, j, f]
+    out = out.reshape((batch,) + out_shape + (filters,))
+    return np.moveaxis(out, -1, 1) if first else out
+
+
+def ref_local_conv_grads(x, kernel, g, kernel_size, strides, data_format="channels_last"):
+    """(dx, dkernel) of sum(g * ref_local_conv(x, kernel, ...))."""
+    x, kernel, g = _f64(x), _f64(kernel), _f64(g)
+    first = data_format == "channels_first"
+    spatial = x.shape[2:] if first else x.shape[1:-1]
+    _, slices = _ref_local_patches(spatial, kernel_size, strides)
+    batch, filters = x.shape[0], kernel.shape[-1]
+    g = (np.moveaxis(g, 1, -1) if first else g).reshape(batch, len(slices), filters)
+    dx, dk = np.zeros_like(x), np.zeros_like(kernel)
+    for p, window in enumerate(slices):
+        index = (slice(None), slice(None)) + window if first else (slice(None),) + window
+        patch = x[index].reshape(batch, -1)
+        dpatch = np.zeros_like(patch)
+        for f in range(filters):
+            for j in range(patch.shape[1]):
+                dpatch[:, j] += g[:, p, f] * kernel[p, j, f]
+                dk[p, j, f] += np.sum(g[:, p, f] * patch[:, j])
+        dx[index] += dpatch.reshape(x[index].shape)
+    return dx, dk
+
+
+# ------------------------------------------------ pooling, k-max pooling and upsampling
+
+
+def _ref_pool_windows(spatial, pool, strides, padding):
+    """(output index, input indices of its window inside the input, in window order) per
+    output position, TensorFlow's geometry: "valid" floor((n - p) / s) + 1 outputs; "same"
+    ceil(n / s), padded by max((out - 1) s + p - n, 0), the smaller half before."""
+    import itertools
+    per_axis = []
+    for n, p, s in zip(spatial, pool, strides):
+        if padding == "valid":
+            count, before = int(np.floor((n - p) / s)) + 1, 0
+        else:
+            count = int(np.ceil(n / s))
+            before = max((count - 1) * s + p - n, 0) // 2
+        per_axis.append([[i * s - before + k for k in range(p) if 0 <= i * s - before + k < n]
+                         for i in range(count)])
+    for o in np.ndindex(*(len(a) for a in per_axis)):
+        yield o, list(itertools.product(*[per_axis[d][o[d]] for d in range(len(o))]))
+
+
+def ref_pool(x, pool, strides, padding, mode):
+    """Max or average pooling of channels_last x (batch, spatial..., channels); the average
+    counts only the window entries inside the input."""
+    x = _f64(x)
+    windows = list(_ref_pool_windows(x.shape[1:-1], pool, strides, padding))
+    out_shape = tuple(max(o[d] for o, _ in windows) + 1 for d in range(x.ndim - 2))
+    out = np.zeros((x.shape[0],) + out_shape + (x.shape[-1],))
+    for n in range(x.shape[0]):
+        for c in range(x.shape[-1]):
+            for o, taps in windows:
+                values = [x[(n,) + t + (c,)] for t in taps]
+                out[(n,) + o + (c,)] = max(values) if mode == "max" else sum(values) / len(values)
+    return out
+
+
+def ref_pool_grad(x, g, pool, strides, padding, mode):
+    """Gradient of ref_pool: max sends each output's gradient to the first maximum of its
+    window (window order); average spreads it evenly over the window's entries."""
+    x, g = _f64(x), _f64(g)
+    dx = np.zeros_like(x)
+    for n in range(x.shape[0]):
+        for c in range(x.shape[-1]):
+            for o, taps in _ref_pool_windows(x.shape[1:-1], pool, strides, padding):
+                gv = g[(n,) + o + (c,)]
+                if mode == "max":
+                    values = [x[(n,) + t + (c,)] for t in taps]
+                    best = taps[values.index(max(values))]
+                    dx[(n,) + best + (c,)] += gv
+                else:
+                    for t in taps:
+                        dx[(n,) + t + (c,)] += gv / len(taps)
+    return dx
+
+
+def ref_k_max_pool(x, k):
+    """(values, steps): per (sample, channel) the k largest values (ties: earliest steps
+    first), listed in time order."""
+    x = _f64(x)
+    n_batch, steps, channels = x.shape
+    out = np.zeros((n_batch, k, channels))
+    chosen = np.zeros((n_batch, k, channels), dtype=np.int64)
+    for n in range(n_batch):
+        for c in range(channels):
+            ranked = sorted(range(steps), key=lambda t: (-x[n, t, c], t))
+            kept = sorted(ranked[:k])
+            for j, t in enumerate(kept):
+                out[n, j, c] = x[n, t, c]
+                chosen[n, j, c] = t
+    return out, chosen
+
+
+def ref_upsample_nearest(x, size):
+    """Each entry of channels_last x repeated size[i] times along spatial axis i."""
+    x = _f64(x)
+    spatial = tuple(n * f for n, f in zip(x.shape[1:-1], size))
+    out = np.zeros((x.shape[0],) + spatial + (x.shape[-1],))
+    for o in np.ndindex(*spatial):
+        source = tuple(i // f for i, f in zip(o, size))
+        out[(slice(None),) + o] = x[(slice(None),) + source]
+    return out
+
+
+def ref_linear_resize_matrix(n_in, factor):
+    """(n_in * factor, n_in) matrix of 1-D linear interpolation with half-pixel centers:
+    output i samples the input at (i + 0.5) / factor - 0.5, clamped to [0, n_in - 1]."""
+    m = np.zeros((n_in * factor, n_in))
+    for i in range(n_in * factor):
+        src = min(max((i + 0.5) / factor - 0.5, 0.0), n_in - 1.0)
+        lo = int(np.floor(src))
+        hi = min(lo + 1, n_in - 1)
+        m[i, lo] += 1.0 - (src - lo)
+        m[i, hi] += src - lo
+    return m
+
+
+def ref_upsample_bilinear(x, size):
+    """Bilinear upsampling of channels_last 2-D x (separable: rows, then columns)."""
+    mh = ref_linear_resize_matrix(x.shape[1], size[0])
+    mw = ref_linear_resize_matrix(x.shape[2], size[1])
+    return np.einsum("ih,jw,nhwc->nijc", mh, mw, _f64(x))
+
+
+def ref_upsample_bilinear_grad(x_shape, g, size):
+    mh = ref_linear_resize_matrix(x_shape[1], size[0])
+    mw = ref_linear_resize_matrix(x_shape[2], size[1])
+    return np.einsum("ih,jw,nijc->nhwc", mh, mw, _f64(g))
+
+
+# ------------------------------------------------------ convolutions and their transposes
+
+
+def ref_convnd_pads(size, kernel, stride, dilation, padding):
+    """(output size, zeros before) of one axis of a convolution: "valid" pads nothing;
+    "same" keeps ceil(size / stride) outputs, splitting the padding with the odd zero after
+    (TensorFlow); "causal" pads span - 1 zeros before, then convolves as "valid" (Keras)."""
+    span = (kernel - 1) * dilation + 1
+    if padding == "valid":
+        return (size - span) // stride + 1, 0
+    if padding == "causal":
+        return (size + span - 1 - span) // stride + 1, span - 1
+    out = -(-size // stride)
+    return out, max((out - 1) * stride + span - size, 0) // 2
+
+
+def ref_convnd(x, w, strides, dilation, padding, groups=1):
+    """Convolution of channels_last x (N, *spatial, C) by w (*k, C // groups, F), plain loops:
+    out[n, o, f] = sum over taps t and the group's channels c of
+    x[n, o * stride + t * dilation - pad_before, c] * w[t, c, f] (zero outside x)."""
+    x, w = _f64(x), _f64(w)
+    rank = x.ndim - 2
+    ksize, cg, filters = w.shape[:rank], w.shape[-2], w.shape[-1]
+    fg = filters // groups
+    geometry = [ref_convnd_pads(x.shape[1 + a], ksize[a], strides[a], dilation[a], padding)
+                for a in range(rank)]
+    out = np.zeros((x.shape[0],) + tuple(o for o, _ in geometry) + (filters,))
+    for n in range(x.shape[0]):
+        for o in np.ndindex(*out.shape[1:-1]):
+            for t in np.ndindex(*ksize):
+                i = tuple(o[a] * strides[a] + t[a] * dilation[a] - geometry[a][1]
+                          for a in range(rank))
+                if not all(0 <= i[a] < x.shape[1 + a] for a in range(rank)):
+                    continue
+                for f in range(filters):
+                    g = f // fg
+                    out[(n,) + o + (f,)] += x[(n,) + i][g * cg:(g + 1) * cg] @ w[t][:, f]
+    return out
+
+
+def ref_convnd_grads(x, w, g, strides, dilation, padding, groups=1):
+    """(dx, dw) of sum(ref_convnd(x, w) * g), by the same loops scattering g back."""
+    x, w, g = _f64(x), _f64(w), _f64(g)
+    rank = x.ndim - 2
+    ksize, cg, filters = w.shape[:rank], w.shape[-2], w.shape[-1]
+    fg = filters // groups
+    pads = [ref_convnd_pads(x.shape[1 + a], ksize[a], strides[a], dilation[a], padding)[1]
+            for a in range(rank)]
+    dx, dw = np.zeros_like(x), np.zeros_like(w)
+    for n in range(x.shape[0]):
+        for o in np.ndindex(*g.shape[1:-1]):
+            for t in np.ndindex(*ksize):
+                i = tuple(o[a] * strides[a] + t[a] * dilation[a] - pads[a] for a in range(rank))
+                if not all(0 <= i[a] < x.shape[1 + a] for a in range(rank)):
+                    continue
+                for f in range(filters):
+                    grp = slice((f // fg) * cg, (f // fg + 1) * cg)
+                    dx[(n,) + i][grp] += g[(n,) + o + (f,)] * w[t][:, f]
+                    dw[t][:, f] += g[(n,) + o + (f,)] * x[(n,) + i][grp]
+    return dx, dw
+
+
+def ref_conv_transpose_nd(x, w, strides, dilation, out_spatial):
+    """Transposed convolution as TensorFlow defines it: the input gradient of the convolution
+    (by w of shape (*k, F, C)) that maps a (N, *out_spatial, F) tensor to x's (N, *spatial, C),
+    with TensorFlow's padding for that size: out[n, i * stride + t * dilation - before] +=
+    w[t] @ x[n, i], before = max((spatial - 1) * stride + span - out, 0) // 2."""
+    x, w = _f64(x), _f64(w)
+    rank = x.ndim - 2
+    ksize, filters = w.shape[:rank], w.shape[-2]
+    before = [max((x.shape[1 + a] - 1) * strides[a] + (ksize[a] - 1) * dilation[a] + 1
+                  - out_spatial[a], 0) // 2 for a in range(rank)]
+    out = np.zeros((x.shape[0],) + tuple(out_spatial) + (filters,))
+    for n in range(x.shape[0]):
+        for i in np.ndindex(*x.shape[1:-1]):
+            for t in np.ndindex(*ksize):
+                o = tuple(i[a] * strides[a] + t[a] * dilation[a] - before[a] for a in range(rank))
+                if all(0 <= o[a] < out_spatial[a] for a in range(rank)):
+                    out[(n,) + o] += w[t] @ x[(n,) + i]
+    return out

@@ -1,0 +1,150 @@
+"""MNIST convnet speed benchmark: kerasr, and PyTorch / Keras 3 on JAX if installed.
+
+The network of Deep Learning with R §5.1: conv 32 3x3 relu -> max pool 2 -> conv 64 3x3
+relu -> max pool 2 -> conv 64 3x3 relu -> flatten -> dense 64 relu -> dense 10 softmax,
+rmsprop, categorical crossentropy, batch 64, on synthetic 28x28x1 images. Prints training
+and predict (batch 128) samples/s, peak memory, and import-to-first-batch seconds with a
+cold and a warm Numba cache.
+
+    python benchmarks/mnist_convnet.py
+    python benchmarks/mnist_convnet.py --samples 2000 --epochs 1 --skip-peers
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _common as C  # noqa: E402
+
+BATCH, PREDICT_BATCH = 64, 128
+SEED = 42
+
+
+def make_data(n, seed=SEED):
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 28, 28, 1), dtype=np.float32)
+    y = np.zeros((n, 10), dtype=np.float32)
+    y[np.arange(n), rng.integers(0, 10, n)] = 1.0
+    return x, y
+
+
+def build_kerasr():
+    import kerasr as k
+
+    k.set_random_seed(SEED)
+    model = k.keras_model_sequential()
+    (model
+     | k.layer_conv_2d(filters=32, kernel_size=c(3, 3), activation="relu", input_shape=c(28, 28, 1))
+     | k.layer_max_pooling_2d(pool_size=c(2, 2))
+     | k.layer_conv_2d(filters=64, kernel_size=c(3, 3), activation="relu")
+     | k.layer_max_pooling_2d(pool_size=c(2, 2))
+     | k.layer_conv_2d(filters=64, kernel_size=c(3, 3), activation="relu")
+     | k.layer_flatten()
+     | k.layer_dense(units=64, activation="relu")
+     | k.layer_dense(units=10, activation="softmax"))
+    model | k.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+    return k, model
+
+
+def c(*values):
+    """R's c(), as the book writes the sizes."""
+    return values
+
+
+def worker_kerasr(args):
+    import numba
+
+    x, y = make_data(args.samples)
+    k, model = build_kerasr()
+
+    def epoch():
+        model | k.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
+
+    def predict():
+        model | k.predict(x, batch_size=PREDICT_BATCH)
+
+    C.emit({"name": f"kerasr {k.__version__}", "threads": numba.get_num_threads(),
+            **C.time_fit(epoch, predict, args.samples, args.epochs), "blas": C.blas_report()})
+
+
+def worker_startup(args):
+    import time
+
+    x, y = make_data(BATCH)
+    t0 = time.perf_counter()
+    _, model = build_kerasr()
+    model.train_on_batch(x, y)
+    C.emit({"seconds": time.perf_counter() - t0})
+
+
+def worker_torch(args):
+    import torch
+    from torch import nn
+
+    torch.set_num_threads(2)
+    torch.set_flush_denormal(True)  # as JAX, TensorFlow and kerasr do
+    torch.manual_seed(SEED)
+    xn, yn = make_data(args.samples)
+    x = torch.from_numpy(xn).permute(0, 3, 1, 2).contiguous()
+    labels = torch.from_numpy(yn.argmax(axis=1))
+    model = nn.Sequential(
+        nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
+        nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
+    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
+    loss_fn = nn.CrossEntropyLoss()
+
+    def epoch():
+        model.train()
+        perm = torch.randperm(len(x))
+        for i in range(0, len(x), BATCH):
+            idx = perm[i:i + BATCH]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x[idx]), labels[idx]).backward()
+            opt.step()
+
+    def predict():
+        model.eval()
+        with torch.inference_mode():
+            for i in range(0, len(x), PREDICT_BATCH):
+                torch.softmax(model(x[i:i + PREDICT_BATCH]), dim=1)
+
+    C.emit({"name": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
+            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+
+
+def worker_keras_jax(args):
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(SEED)
+    x, y = make_data(args.samples)
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28, 1)),
+        layers.Conv2D(32, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.MaxPooling2D(2),
+        layers.Conv2D(64, 3, activation="relu"), layers.Flatten(),
+        layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
+    model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
+
+    def epoch():
+        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
+
+    def predict():
+        model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
+
+    C.emit({"name": f"Keras {keras.__version__} / JAX", "threads": os.cpu_count(),
+            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+
+
+WORKERS = {"kerasr": worker_kerasr, "startup": worker_startup, "torch": worker_torch,
+           "keras-jax": worker_keras_jax}
+
+if __name__ == "__main__":
+    sys.exit(C.main(os.path.abspath(__file__),
+                    f"MNIST convnet (book §5.1), rmsprop, batch {BATCH}", WORKERS,
+                    default_samples=10000))

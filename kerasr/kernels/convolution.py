@@ -1,0 +1,452 @@
+"""N-d convolution (1D, 2D and 3D through one implementation): forward, input gradient
+and weight gradient, with strides, dilation, explicit padding and groups.
+
+Every array is channels_last and 5-D: a 1D or 2D convolution is a 3D one with singleton
+leading spatial axes (the views cost nothing). Inputs ``x`` are (N, D, H, W, C), kernels
+``w`` Keras's (KD, KH, KW, C // groups, F), outputs (N, OD, OH, OW, F). Output channels
+[g * F/groups, (g + 1) * F/groups) read input channels [g * C/groups, (g + 1) * C/groups).
+Padding is given as the number of zeros before each spatial axis (``pad``); the output
+sizes say where the windows stop, so "valid", "same" and "causal" are all one geometry
+(worked out in ``kerasr.ops.convolution``).
+
+How the work is done: matrix products on BLAS, the copies around them in Numba, over the
+batch in chunks of samples whose matrices stay within ``COLUMN_BUDGET`` elements.
+- im2col side: ``_im2col`` copies every window into a row of a (output positions, taps *
+  channels) matrix, one GEMM with the (taps * channels, filters) kernel gives the output;
+  backward, the same GEMMs transposed, ``_col2im`` adding the column gradients back.
+- Output side: one GEMM of the input (input positions, channels) with the
+  (channels, taps * filters) tap kernels, then ``_gather_taps`` sums each output's taps;
+  backward, ``_spread_taps`` lays the output gradient out per input position and tap, and
+  two GEMMs give dx and dw.
+``output_side`` takes whichever has the smaller matrices: im2col for the MNIST convnet (few
+channels in), the output side for IMDB's conv1d (128-wide embeddings into 32 filters).
+Direct loops lost 10-25x to the GEMMs on the book's shapes (see the entry points).
+"""
+
+import numpy as np
+
+from ._jit import njit_helper, njit_pair, prange
+
+# Elements (positions * taps * channels) of one chunk's column matrix: 16 MiB in float32.
+# Big enough that the GEMMs stay efficient, small enough for cache-friendly reuse and to
+# keep IMDB's conv1d (128 samples x 494 positions x 7 * 128 columns = 57M) out of memory.
+COLUMN_BUDGET = 1 << 22
+
+
+# ---------------------------------------------------------------------- im2col / col2im
+
+
+@njit_helper
+def _inside_range(size, out_n, stride, offset):
+    """[lo, hi): the outputs o with 0 <= o * stride + offset < size."""
+    lo = 0 if offset >= 0 else (-offset + stride - 1) // stride
+    last = size - 1 - offset
+    hi = 0 if last < 0 else min(out_n, last // stride + 1)
+    return min(lo, hi), hi
+
+
+def _im2col(x, ksize, strides, dilation, pad, out_size, groups, cols):
+    # cols: (groups, N * OD * OH * OW, KD * KH * KW * C // groups), columns in the order
+    # of Keras's kernel (taps, then channels), so kernel.reshape(-1, F) multiplies it.
+    # For each output line (n, od, oh) and tap, the outputs along W whose input lies
+    # inside are one range: no bounds test per element, and the loop over that range
+    # runs with constant strides (a run of C channels each) even when C is 1.
+    n_samples, size_d, size_h, size_w, channels = x.shape
+    kd, kh, kw = ksize
+    sd, sh, sw = strides
+    dd, dh, dw = dilation
+    pd, ph, pw = pad
+    od_n, oh_n, ow_n = out_size
+    cg = channels // groups
+    n_cols = kd * kh * kw * cg
+    n_rows = cols.shape[1]
+    xf = x.reshape(-1)
+    cf = cols.reshape(-1)
+    for n in prange(n_samples):  # each sample fills its own rows
+        for od in range(od_n):
+            for oh in range(oh_n):
+                row0 = ((n * od_n + od) * oh_n + oh) * ow_n
+                for g in range(groups):
+                    plane = (g * n_rows + row0) * n_cols
+                    col = 0
+                    for a in range(kd):
+                        i_d = od * sd - pd + a * dd
+                        for b in range(kh):
+                            i_h = oh * sh - ph + b * dh
+                            line_inside = 0 <= i_d < size_d and 0 <= i_h < size_h
+                            line = ((n * size_d + i_d) * size_h + i_h) * size_w
+                            for c in range(kw):
+                                offset = c * dw - pw
+                                lo, hi = _inside_range(size_w, ow_n, sw, offset)
+                                if not line_inside:
+                                    lo, hi = 0, 0
+                                for ow in range(lo):
+                                    at = plane + ow * n_cols + col
+                                    for t in range(cg):
+                                        cf[at + t] = 0
+                                src0 = (line + offset) * channels + g * cg
+                                if cg == 1:  # no inner loop of one element (2.5x faster)
+                                    for ow in range(lo, hi):
+                                        cf[plane + ow * n_cols + col] = xf[src0 + ow * sw]
+                                else:
+                                    for ow in range(lo, hi):
+                                        at = plane + ow * n_cols + col
+                                        src = src0 + ow * sw * channels
+                                        for t in range(cg):
+                                            cf[at + t] = xf[src + t]
+                                for ow in range(hi, ow_n):
+                                    at = plane + ow * n_cols + col
+                                    for t in range(cg):
+                                        cf[at + t] = 0
+                                col += cg
+    return cols
+
+
+def _col2im(dcols, ksize, strides, dilation, pad, out_size, groups, dx):
+    # The adjoint of _im2col: dx (N, D, H, W, C) = sum of the column entries that copied
+    # each input element. Each sample zeroes and accumulates its own slice of dx, in a
+    # fixed order (deterministic whatever the thread count).
+    n_samples, size_d, size_h, size_w, channels = dx.shape
+    kd, kh, kw = ksize
+    sd, sh, sw = strides
+    dd, dh, dw = dilation
+    pd, ph, pw = pad
+    od_n, oh_n, ow_n = out_size
+    cg = channels // groups
+    n_cols = kd * kh * kw * cg
+    n_rows = dcols.shape[1]
+    per_sample = size_d * size_h * size_w * channels
+    xf = dx.reshape(-1)
+    cf = dcols.reshape(-1)
+    for n in prange(n_samples):
+        for t in range(n * per_sample, (n + 1) * per_sample):
+            xf[t] = 0
+        for od in range(od_n):
+            for oh in range(oh_n):
+                row0 = ((n * od_n + od) * oh_n + oh) * ow_n
+                for g in range(groups):
+                    plane = (g * n_rows + row0) * n_cols
+                    col = 0
+                    for a in range(kd):
+                        i_d = od * sd - pd + a * dd
+                        for b in range(kh):
+                            i_h = oh * sh - ph + b * dh
+                            if 0 <= i_d < size_d and 0 <= i_h < size_h:
+                                line = ((n * size_d + i_d) * size_h + i_h) * size_w
+                                for c in range(kw):
+                                    offset = c * dw - pw
+                                    lo, hi = _inside_range(size_w, ow_n, sw, offset)
+                                    at0 = plane + col + c * cg
+                                    dst0 = (line + offset) * channels + g * cg
+                                    if cg == 1:
+                                        for ow in range(lo, hi):
+                                            xf[dst0 + ow * sw] += cf[at0 + ow * n_cols]
+                                    else:
+                                        for ow in range(lo, hi):
+                                            at = at0 + ow * n_cols
+                                            dst = dst0 + ow * sw * channels
+                                            for t in range(cg):
+                                                xf[dst + t] += cf[at + t]
+                            col += kw * cg
+    return dx
+
+
+def _gather_taps(y, ksize, strides, dilation, pad, out_size, groups, in_size, out):
+    # The output-side product: y (groups, N * D * H * W, KD * KH * KW * F/groups) holds, for
+    # every input position, its contribution to each tap and filter (x @ kernel); an output
+    # sums the contributions of the taps of its window that lie inside the input.
+    # out (N * OD * OH * OW, F). Each sample writes its own rows.
+    size_d, size_h, size_w = in_size
+    kd, kh, kw = ksize
+    sd, sh, sw = strides
+    dd, dh, dw = dilation
+    pd, ph, pw = pad
+    od_n, oh_n, ow_n = out_size
+    filters = out.shape[1]
+    fg = filters // groups
+    n_in = y.shape[1]
+    n_cols = y.shape[2]
+    positions = od_n * oh_n * ow_n
+    n_samples = out.shape[0] // positions
+    yf = y.reshape(-1)
+    for n in prange(n_samples):
+        for od in range(od_n):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    row = ((n * od_n + od) * oh_n + oh) * ow_n + ow
+                    acc = out[row]
+                    for f in range(filters):
+                        acc[f] = 0
+                    tap = 0
+                    for a in range(kd):
+                        i_d = od * sd - pd + a * dd
+                        for b in range(kh):
+                            i_h = oh * sh - ph + b * dh
+                            for c in range(kw):
+                                i_w = ow * sw - pw + c * dw
+                                if (0 <= i_d < size_d and 0 <= i_h < size_h
+                                        and 0 <= i_w < size_w):
+                                    position = ((n * size_d + i_d) * size_h + i_h) * size_w + i_w
+                                    for g in range(groups):
+                                        src = (g * n_in + position) * n_cols + tap * fg
+                                        for f in range(fg):
+                                            acc[g * fg + f] += yf[src + f]
+                                tap += 1
+    return out
+
+
+def _spread_taps(dz, ksize, strides, dilation, pad, out_size, groups, in_size, cols):
+    # The adjoint of _gather_taps: cols (groups, N * D * H * W, KD * KH * KW * F/groups)
+    # gets, at each input position and tap, the gradient of the one output whose window
+    # puts that tap there (0 where there is none). dz (N * OD * OH * OW, F).
+    size_d, size_h, size_w = in_size
+    kd, kh, kw = ksize
+    sd, sh, sw = strides
+    dd, dh, dw = dilation
+    pd, ph, pw = pad
+    od_n, oh_n, ow_n = out_size
+    filters = dz.shape[1]
+    fg = filters // groups
+    n_in = cols.shape[1]
+    n_cols = cols.shape[2]
+    positions = od_n * oh_n * ow_n
+    per_sample = size_d * size_h * size_w
+    n_samples = dz.shape[0] // positions
+    cf = cols.reshape(-1)
+    for n in prange(n_samples):  # each sample fills its own rows
+        for g in range(groups):
+            start = (g * n_in + n * per_sample) * n_cols
+            for t in range(start, start + per_sample * n_cols):
+                cf[t] = 0
+        for od in range(od_n):
+            for oh in range(oh_n):
+                for ow in range(ow_n):
+                    g_row = dz[((n * od_n + od) * oh_n + oh) * ow_n + ow]
+                    tap = 0
+                    for a in range(kd):
+                        i_d = od * sd - pd + a * dd
+                        for b in range(kh):
+                            i_h = oh * sh - ph + b * dh
+                            for c in range(kw):
+                                i_w = ow * sw - pw + c * dw
+                                if (0 <= i_d < size_d and 0 <= i_h < size_h
+                                        and 0 <= i_w < size_w):
+                                    position = ((n * size_d + i_d) * size_h + i_h) * size_w + i_w
+                                    for g in range(groups):
+                                        dst = (g * n_in + position) * n_cols + tap * fg
+                                        for f in range(fg):
+                                            cf[dst + f] = g_row[g * fg + f]
+                                tap += 1
+    return cols
+
+
+_im2col_serial, _im2col_parallel = njit_pair(_im2col)
+_col2im_serial, _col2im_parallel = njit_pair(_col2im)
+_gather_taps_serial, _gather_taps_parallel = njit_pair(_gather_taps)
+_spread_taps_serial, _spread_taps_parallel = njit_pair(_spread_taps)
+
+
+# ------------------------------------------------------------------------ entry points
+#
+# Threading, measured on the 2-core box for the MNIST convnet's convolutions (batch 64,
+# float32, ms): the im2col copies run serially and the GEMMs on OpenBLAS's 2 threads.
+#                         serial im2col     prange im2col     prange direct loops
+#                         + 2-thread GEMM   + 1-thread GEMM   (no BLAS)
+#   13x13x32 -> 64 fwd       3.1               3.6               44
+#   prange im2col + 2-thread GEMM: 8-20 ms whatever the shape, Numba's and OpenBLAS's
+#   spinning threads taking each other's core (see _jit.py). So the entry points call the
+#   serial copies; the parallel variants exist for callers without BLAS next to them.
+
+
+class Geometry:
+    """Where the windows of one convolution lie, on the 5-D channels_last views: kernel
+    taps ``ksize``, ``strides``, ``dilation``, zeros ``pad`` before each spatial axis, the
+    output's spatial size ``out_size`` and the number of ``groups``."""
+
+    __slots__ = ("ksize", "strides", "dilation", "pad", "out_size", "groups")
+
+    def __init__(self, ksize, strides, dilation, pad, out_size, groups=1):
+        self.ksize = tuple(int(v) for v in ksize)
+        self.strides = tuple(int(v) for v in strides)
+        self.dilation = tuple(int(v) for v in dilation)
+        self.pad = tuple(int(v) for v in pad)
+        self.out_size = tuple(int(v) for v in out_size)
+        self.groups = int(groups)
+
+    @property
+    def positions(self):
+        return self.out_size[0] * self.out_size[1] * self.out_size[2]
+
+    def args(self):
+        return self.ksize, self.strides, self.dilation, self.pad, self.out_size, self.groups
+
+
+def _chunks(n_samples, per_sample):
+    """Sample ranges whose column matrices hold at most COLUMN_BUDGET elements (fixed by
+    the shapes alone, so the weight gradient sums its chunks in the same order every run)."""
+    step = max(1, COLUMN_BUDGET // max(per_sample, 1))
+    return [(lo, min(lo + step, n_samples)) for lo in range(0, n_samples, step)]
+
+
+def output_side(geometry, in_positions, channels, filters):
+    """True when the output-side matrices (input positions x taps * filters) are smaller
+    than im2col's (output positions x taps * channels): e.g. IMDB's conv1d of 128-wide
+    embeddings into 32 filters (4x fewer elements, 2x faster)."""
+    return in_positions * filters < geometry.positions * channels
+
+
+def _group_kernels(w, groups):
+    """im2col side: the (taps * C/groups, F/groups) matrix of each group (views of ``w``)."""
+    w2 = w.reshape(-1, w.shape[-1])
+    fg = w.shape[-1] // groups
+    return [w2[:, g * fg:(g + 1) * fg] for g in range(groups)]
+
+
+def _tap_kernels(w, groups):
+    """Output side: the (C/groups, taps * F/groups) matrix of each group."""
+    taps, cg, filters = w.shape[0] * w.shape[1] * w.shape[2], w.shape[3], w.shape[4]
+    fg = filters // groups
+    w3 = w.reshape(taps, cg, filters)
+    return [np.ascontiguousarray(w3[:, :, g * fg:(g + 1) * fg].transpose(1, 0, 2)).reshape(
+        cg, taps * fg) for g in range(groups)]
+
+
+def _sizes(shape):
+    """(batch, spatial positions, channels) of a 5-D shape, and its spatial sizes."""
+    return shape[0], shape[1] * shape[2] * shape[3], shape[4], tuple(shape[1:4])
+
+
+def conv_forward(x, w, geometry, keep_columns=True):
+    """(z, columns): z (N * OD * OH * OW, F), the convolution of x (N, D, H, W, C) by w
+    (KD, KH, KW, C/groups, F), C-contiguous; columns, the im2col matrix, when the batch was
+    one chunk and ``keep_columns`` (hand it to ``conv_weight_grad``), else None."""
+    n_samples, in_positions, channels, in_size = _sizes(x.shape)
+    groups, positions = geometry.groups, geometry.positions
+    filters = w.shape[-1]
+    fg, cg = filters // groups, channels // groups
+    n_taps = w.shape[0] * w.shape[1] * w.shape[2]
+    z = np.empty((n_samples * positions, filters), dtype=x.dtype)
+    if output_side(geometry, in_positions, channels, filters):
+        # z = taps summed from x @ [kernel of each tap]
+        x2 = x.reshape(-1, channels)
+        kernels = _tap_kernels(w, groups)
+        chunks = _chunks(n_samples, in_positions * n_taps * filters)
+        buffer = np.empty((groups, (chunks[0][1] - chunks[0][0]) * in_positions, n_taps * fg),
+                          x.dtype)
+        for lo, hi in chunks:
+            rows = (hi - lo) * in_positions
+            y = buffer[:, :rows]
+            for g in range(groups):
+                np.matmul(x2[lo * in_positions:hi * in_positions, g * cg:(g + 1) * cg],
+                          kernels[g], out=y[g])
+            _gather_taps_serial(y, *geometry.args(), in_size,
+                                z[lo * positions:hi * positions])
+        return z, None
+    chunks = _chunks(n_samples, positions * n_taps * channels)
+    kernels = _group_kernels(w, groups)
+    buffer = np.empty((groups, (chunks[0][1] - chunks[0][0]) * positions, n_taps * cg), x.dtype)
+    for lo, hi in chunks:
+        rows = (hi - lo) * positions
+        cols = buffer[:, :rows]
+        _im2col_serial(x[lo:hi], *geometry.args(), cols)
+        if groups == 1:
+            np.matmul(cols[0], kernels[0], out=z[lo * positions:hi * positions])
+        else:
+            for g in range(groups):
+                z[lo * positions:hi * positions, g * fg:(g + 1) * fg] = cols[g] @ kernels[g]
+    kept = buffer if keep_columns and len(chunks) == 1 else None
+    return z, kept
+
+
+def conv_backward(dz, geometry, input_shape, kernel_shape, w=None, x=None, columns=None):
+    """(dx, dw) of the convolution for the output gradient dz (rows, F), in one pass over
+    the batch chunks: dx (N, D, H, W, C) when the kernel ``w`` is given, dw (KD, KH, KW,
+    C/groups, F) when the input ``x`` is given (else None).
+
+    im2col side: dx = col2im(dz @ kernel^T), dw = columns^T @ dz (``columns`` from
+    ``conv_forward``, or rebuilt). Output side: dz spread over the input positions and taps
+    once, then dx = spread @ tap kernels^T and dw = x^T @ spread. dw sums its chunks in order.
+    """
+    n_samples, in_positions, channels, in_size = _sizes(input_shape)
+    groups, positions = geometry.groups, geometry.positions
+    filters = kernel_shape[-1]
+    fg, cg = filters // groups, channels // groups
+    n_taps = kernel_shape[0] * kernel_shape[1] * kernel_shape[2]
+    dz = np.ascontiguousarray(dz.reshape(-1, filters))
+    dx = np.empty(input_shape, dtype=dz.dtype) if w is not None else None
+    x2 = x.reshape(-1, channels) if x is not None else None
+    on_output_side = output_side(geometry, in_positions, channels, filters)
+    if on_output_side:
+        kernels = _tap_kernels(w, groups) if w is not None else None
+        n_cols = n_taps * fg
+        chunks = _chunks(n_samples, in_positions * n_taps * filters)
+        buffer = np.empty((groups, (chunks[0][1] - chunks[0][0]) * in_positions, n_cols),
+                          dz.dtype)
+        sums = np.empty((groups, cg, n_cols), dtype=dz.dtype)
+    else:
+        kernels = _group_kernels(w, groups) if w is not None else None
+        n_cols = n_taps * cg
+        chunks = _chunks(n_samples, positions * n_cols * groups)
+        if columns is not None and len(chunks) != 1:
+            columns = None
+        size = (groups, (chunks[0][1] - chunks[0][0]) * positions, n_cols)
+        buffer = None if x is None else (columns if columns is not None
+                                         else np.empty(size, dz.dtype))
+        dcols = np.empty(size, dz.dtype) if w is not None else None
+        sums = np.empty((n_cols, filters), dtype=dz.dtype)
+    for index, (lo, hi) in enumerate(chunks):
+        dz_chunk = dz[lo * positions:hi * positions]
+        if on_output_side:
+            in_rows = slice(lo * in_positions, hi * in_positions)
+            spread = buffer[:, :(hi - lo) * in_positions]
+            _spread_taps_serial(dz_chunk, *geometry.args(), in_size, spread)
+            if w is not None:
+                target = dx.reshape(-1, channels)[in_rows]
+                if groups == 1:
+                    np.matmul(spread[0], kernels[0].T, out=target)
+                else:
+                    for g in range(groups):
+                        target[:, g * cg:(g + 1) * cg] = spread[g] @ kernels[g].T
+            if x is not None:
+                for g in range(groups):
+                    part = x2[in_rows, g * cg:(g + 1) * cg].T @ spread[g]
+                    if index == 0:
+                        sums[g] = part
+                    else:
+                        sums[g] += part
+            continue
+        rows = (hi - lo) * positions
+        if x is not None:
+            cols = buffer[:, :rows]
+            if columns is None:
+                _im2col_serial(x[lo:hi], *geometry.args(), cols)
+            for g in range(groups):
+                part = cols[g].T @ dz_chunk[:, g * fg:(g + 1) * fg]
+                if index == 0:
+                    sums[:, g * fg:(g + 1) * fg] = part
+                else:
+                    sums[:, g * fg:(g + 1) * fg] += part
+        if w is not None:
+            chunk_dcols = dcols[:, :rows]
+            for g in range(groups):
+                np.matmul(dz_chunk[:, g * fg:(g + 1) * fg], kernels[g].T, out=chunk_dcols[g])
+            _col2im_serial(chunk_dcols, *geometry.args(), dx[lo:hi])
+    dw = None
+    if x is not None:
+        if on_output_side:
+            # (groups, C/groups, taps, F/groups) -> (taps, C/groups, groups, F/groups)
+            dw = np.ascontiguousarray(
+                sums.reshape(groups, cg, n_taps, fg).transpose(2, 1, 0, 3)).reshape(kernel_shape)
+        else:
+            dw = sums.reshape(kernel_shape)
+    return dx, dw
+
+
+def conv_input_grad(dz, w, geometry, input_shape):
+    """dx (N, D, H, W, C) of the convolution by w for the output gradient dz (rows, F)."""
+    return conv_backward(dz, geometry, input_shape, w.shape, w=w)[0]
+
+
+def conv_weight_grad(x, dz, geometry, kernel_shape, columns=None):
+    """dw (KD, KH, KW, C/groups, F) of the convolution of x for the output gradient dz."""
+    return conv_backward(dz, geometry, x.shape, kernel_shape, x=x, columns=columns)[1]

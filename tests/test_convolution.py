@@ -80,7 +80,8 @@ def conv_case(spatial, ksize, strides, dilation, padding, groups, channels, filt
 # ---- kernels -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("case", GEOMETRIES, ids=lambda c: f"{len(c[0])}d-{c[4]}-s{c[2]}-d{c[3]}-g{c[5]}")
+@pytest.mark.parametrize("case", GEOMETRIES,
+                         ids=lambda c: f"{len(c[0])}d-{c[4]}-s{c[2]}-d{c[3]}-g{c[5]}")
 def test_conv_kernels_match_reference(variant, side, dtype, case):
     _, _, strides, dilation, padding, groups, _, filters = case
     x, w, x5, w5, geometry, out_size = conv_case(*case, dtype)
@@ -323,7 +324,8 @@ def test_relu_layer_gradient_away_from_the_kink(float64):
     layer(x)
     for _ in range(100):  # redraw until no pre-activation lies near relu's kink
         layer.set_weights([rng.standard_normal((2, 2, 2, 3)), rng.standard_normal(3)])
-        z = ref.ref_convnd(x, layer.get_weights()[0], (1, 1), (1, 1), "valid") + layer.get_weights()[1]
+        kernel, bias = layer.get_weights()
+        z = ref.ref_convnd(x, kernel, (1, 1), (1, 1), "valid") + bias
         if np.abs(z).min() > 1e-3:
             break
     check_layer_gradients(layer, x)
@@ -470,7 +472,8 @@ def test_kernel_larger_than_the_input():
     assert model.layers[-1].output_shape == (None, None, None, 4)
     with pytest.raises(ValueError, match="conv_later: the kernel"):
         layer(np.zeros((2, 2, 9, 1), np.float32))
-    assert layers.Conv2D(4, 5, padding="same")(np.zeros((1, 4, 2, 1), np.float32)).shape == (1, 4, 2, 4)
+    same = layers.Conv2D(4, 5, padding="same")  # padded: any input size will do
+    assert same(np.zeros((1, 4, 2, 1), np.float32)).shape == (1, 4, 2, 4)
 
 
 def test_wrong_channel_count_and_rank_are_reported_against_the_built_shape():
@@ -484,7 +487,8 @@ def test_wrong_channel_count_and_rank_are_reported_against_the_built_shape():
     with pytest.raises(ValueError, match=r"conv_y expects input of shape \(None, rows, cols, "
                                          r"channels\) \(rank 4\), got \(32, 28, 28\)"):
         layers.Conv2D(4, 3, name="conv_y")(np.zeros((32, 28, 28), np.float32))
-    with pytest.raises(ValueError, match=r"conv_t expects input of shape \(None, channels, steps\)"):
+    with pytest.raises(ValueError,
+                       match=r"conv_t expects input of shape \(None, channels, steps\)"):
         layers.Conv1DTranspose(4, 3, name="conv_t", data_format="channels_first")(
             np.zeros((2, 3, 4, 5), np.float32))
 

@@ -27,9 +27,10 @@ import numpy as np
 
 from ._jit import njit_helper, njit_pair, prange
 
-# Elements (positions * taps * channels) of one chunk's column matrix: 16 MiB in float32.
-# Big enough that the GEMMs stay efficient, small enough for cache-friendly reuse and to
-# keep IMDB's conv1d (128 samples x 494 positions x 7 * 128 columns = 57M) out of memory.
+# Elements of one chunk's matrix (16 MiB in float32): the MNIST convnet's batch of 64 fits in
+# one chunk, whose im2col columns the weight gradient then reuses; IMDB's conv1d (57M
+# elements through im2col, 14M on the output side) goes through in chunks. Budgets from
+# 2^18 to 2^23 timed within 10% of each other.
 COLUMN_BUDGET = 1 << 22
 
 
@@ -248,14 +249,22 @@ _spread_taps_serial, _spread_taps_parallel = njit_pair(_spread_taps)
 
 # ------------------------------------------------------------------------ entry points
 #
-# Threading, measured on the 2-core box for the MNIST convnet's convolutions (batch 64,
-# float32, ms): the im2col copies run serially and the GEMMs on OpenBLAS's 2 threads.
-#                         serial im2col     prange im2col     prange direct loops
-#                         + 2-thread GEMM   + 1-thread GEMM   (no BLAS)
-#   13x13x32 -> 64 fwd       3.1               3.6               44
-#   prange im2col + 2-thread GEMM: 8-20 ms whatever the shape, Numba's and OpenBLAS's
-#   spinning threads taking each other's core (see _jit.py). So the entry points call the
-#   serial copies; the parallel variants exist for callers without BLAS next to them.
+# Threading, measured on the 2-core box (MNIST convnet, batch 64, float32, forward, median ms;
+# machine otherwise idle):             conv 28x28x1->32   13x13x32->64   5x5x64->64
+#   serial copies + 2-thread BLAS GEMM         0.8             3.0            0.4   <- used
+#   prange copies + 1-thread BLAS GEMM         0.9             6.0            0.5
+#   prange copies + 2-thread BLAS GEMM         8.0             8.0            8.0
+#   prange over chunks, np.dot in Numba        8.0             8.0            8.0
+#     (the same with BLAS held to 1 thread)    0.5             6.1            0.3
+#   direct loops, prange over the batch        4.4            43             6.4
+#   direct loops, serial                       8.4            83            12
+# With both pools awake, Numba's and OpenBLAS's spinning threads take each other's core
+# (8 ms = two scheduler ticks; see _jit.py), and OpenBLAS's threads cannot be limited
+# without threadpoolctl. So the entry points call the serial copies; the parallel variants
+# (prange over the batch, each sample's rows its own) are there for callers without BLAS.
+# Whole layers, forward + backward with bias and relu: the three convolutions 15 ms per
+# batch of 64 (forward 5 ms); IMDB's conv1d (batch 128, 500 x 128 -> 32, k = 7) 88 ms on
+# the output side, 258 ms through im2col.
 
 
 class Geometry:

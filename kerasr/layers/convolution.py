@@ -16,7 +16,7 @@ from .pooling import normalize_data_format, normalize_tuple
 _AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 
 
-def _normalize_padding(value, rank, layer, allow_causal):
+def _normalize_padding(value, layer, allow_causal):
     padding = str(value).lower()
     allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
     if padding not in allowed:
@@ -45,7 +45,7 @@ class _ConvCommon(Layer):
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", self)
         self.strides = normalize_tuple(strides, rank, "strides", self)
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", self)
-        self.padding = _normalize_padding(padding, rank, self, allow_causal)
+        self.padding = _normalize_padding(padding, self, allow_causal)
         self.data_format = normalize_data_format(data_format, self)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)

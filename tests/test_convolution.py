@@ -450,7 +450,7 @@ def test_conv_transpose_output_shapes(cls, kwargs, input_shape, expected):
     (lambda: layers.Conv2D(4, 3, padding="causal"), "'causal' is only for Conv1D"),
     (lambda: layers.Conv3D(4, 3, padding="causal"), "'causal' is only for Conv1D"),
     (lambda: layers.Conv1DTranspose(4, 3, padding="causal"), "'causal' is only for Conv1D"),
-    (lambda: layers.Conv2D(4, 3, padding="full"), "padding must be one of"),
+    (lambda: layers.Conv2D(4, 3, padding="full"), "padding must be 'valid' or 'same'"),
     (lambda: layers.Conv2D(4, 3, data_format="nhwc"), "data_format"),
     (lambda: layers.Conv2DTranspose(4, 3, strides=2, output_padding=2),
      "output_padding must be smaller than strides"),

@@ -349,7 +349,7 @@ def test_parameter_counts_match_keras():
     (lambda: layers.DepthwiseConv2D(3, data_format="NHWC"), "data_format must be"),
     (lambda: layers.SeparableConv2D(0, 3), "filters must be a positive integer"),
     (lambda: layers.SeparableConv2D(4, 3, dilation_rate=0), "dilation_rate must be"),
-    (lambda: layers.LocallyConnected2D(4, 3, padding="same"), 'padding must be "valid"'),
+    (lambda: layers.LocallyConnected2D(4, 3, padding="same"), "padding must be 'valid'"),
     (lambda: layers.LocallyConnected1D(-1, 3), "filters must be"),
     (lambda: layers.LocallyConnected1D(4, 3, implementation=4), "implementation must be"),
 ])

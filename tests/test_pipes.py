@@ -167,3 +167,18 @@ def test_printing_a_model_shows_its_summary_as_in_r():
     model = keras_model_sequential() | layer_dense(units=2, input_shape=3)
     assert "Total params: 8" in str(model)
     assert repr(model).startswith("<Sequential")
+
+
+def test_positional_arguments_follow_the_verbs_signature_as_in_r():
+    def c(*values):
+        return values
+
+    dense = layer_dense(64, "relu")
+    assert dense.units == 64 and dense.activation.__name__ == "relu"
+    from kerasr import layer_conv_2d
+    conv = layer_conv_2d(32, c(3, 3), activation="relu")
+    assert conv.filters == 32 and conv.kernel_size == (3, 3)
+    strided = layer_conv_2d(16, 3, 2)
+    assert strided.kernel_size == (3, 3) and strided.strides == (2, 2)
+    model = keras_model_sequential(input_shape=(8, 8, 1)) | layer_conv_2d(4, c(3, 3))
+    assert model.outputs[0].shape == (None, 6, 6, 4)

@@ -11,21 +11,9 @@ from ..identifiers import serialize
 from ..ops import convolution as conv_ops
 from .base import InputSpec, Layer, format_shape
 from .core import positive_int
-from .pooling import normalize_data_format, normalize_tuple
+from .arguments import check_strides_dilation, normalize_data_format, normalize_padding, normalize_tuple
 
 _AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
-
-
-def _normalize_padding(value, layer, allow_causal):
-    padding = str(value).lower()
-    allowed = ("valid", "same", "causal") if allow_causal else ("valid", "same")
-    if padding not in allowed:
-        if padding == "causal":
-            raise ValueError(f"{layer.name}: padding 'causal' is only for Conv1D, not for "
-                             f"{type(layer).__name__}; use 'valid' or 'same'.")
-        raise ValueError(f"{layer.name}: padding must be one of {', '.join(map(repr, allowed))}, "
-                         f"got {value!r}.")
-    return padding
 
 
 class _ConvCommon(Layer):
@@ -45,7 +33,8 @@ class _ConvCommon(Layer):
         self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", self)
         self.strides = normalize_tuple(strides, rank, "strides", self)
         self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", self)
-        self.padding = _normalize_padding(padding, self, allow_causal)
+        self.padding = normalize_padding(
+            padding, self, ("valid", "same", "causal") if allow_causal else ("valid", "same"))
         self.data_format = normalize_data_format(data_format, self)
         self.activation = activations.get(activation)
         self.use_bias = bool(use_bias)
@@ -56,10 +45,7 @@ class _ConvCommon(Layer):
         self.activity_regularizer = regularizers.get(activity_regularizer)
         self.kernel_constraint = constraints.get(kernel_constraint)
         self.bias_constraint = constraints.get(bias_constraint)
-        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
-            raise ValueError(f"{self.name}: strides > 1 cannot be combined with "
-                             f"dilation_rate > 1, got strides={self.strides} and "
-                             f"dilation_rate={self.dilation_rate}.")
+        check_strides_dilation(self)
         self.input_spec = InputSpec(ndim=rank + 2)
 
     # ---- layout ----------------------------------------------------------------------------

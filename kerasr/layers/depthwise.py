@@ -1,66 +1,21 @@
 """Depthwise and separable convolution layers (Keras 3): DepthwiseConv1D, DepthwiseConv2D,
-SeparableConv1D, SeparableConv2D, and the argument checks shared by the convolution-like
-layers (`normalize_tuple`, `normalize_padding`, `normalize_data_format`).
+SeparableConv1D, SeparableConv2D, and the shape helpers they share with the locally
+connected layers (`conv_output_shape`, `known_channels`, `fused_call`).
 
 One base class per family takes the rank; the 1D and 2D layers are thin subclasses.
 """
 
-import numpy as np
 
 from .. import activations, constraints, initializers, ops, regularizers
 from ..identifiers import serialize
 from ..ops.depthwise import conv_output_length, depthwise_conv
+from .arguments import (channel_axis, check_strides_dilation, normalize_data_format,  # noqa: F401
+                        normalize_padding, normalize_tuple, spatial_axes)
 from .base import InputSpec, Layer, format_shape
 from .core import positive_int
 
 
-# ---- argument checks shared by the convolution-like layers ---------------------------------
-def normalize_tuple(value, rank, name, layer):
-    """`value` (an int, or `rank` ints) as a tuple of `rank` positive ints: R users write
-    `kernel_size = 3` for (3, 3), and R numbers arrive as floats."""
-    values = [value] if np.ndim(value) == 0 else list(np.ravel(np.asarray(value, dtype=object)))
-    if len(values) == 1:
-        values = values * rank
-    ok = len(values) == rank and all(
-        not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, float, np.integer, np.floating))
-        and float(v) == int(v) and v >= 1 for v in values)
-    if not ok:
-        raise ValueError(f"{layer.name}: {name} must be a positive integer or {rank} positive "
-                         f"integers, got {value!r}.")
-    return tuple(int(v) for v in values)
-
-
-def normalize_padding(value, layer, allowed=("valid", "same")):
-    padding = value.lower() if isinstance(value, str) else value
-    if padding not in allowed:
-        choices = " or ".join(f'"{a}"' for a in allowed)
-        raise ValueError(f"{layer.name}: padding must be {choices}, got {value!r}.")
-    return padding
-
-
-def normalize_data_format(value, layer):
-    data_format = "channels_last" if value is None else value
-    if data_format not in ("channels_last", "channels_first"):
-        raise ValueError(f'{layer.name}: data_format must be "channels_last" or '
-                         f'"channels_first", got {value!r}.')
-    return data_format
-
-
-def check_strides_dilation(layer):
-    if max(layer.strides) > 1 and max(layer.dilation_rate) > 1:
-        raise ValueError(f"{layer.name}: strides > 1 cannot be combined with dilation_rate > 1 "
-                         f"(as in Keras), got strides={layer.strides} and "
-                         f"dilation_rate={layer.dilation_rate}.")
-
-
-def channel_axis(data_format):
-    return 1 if data_format == "channels_first" else -1
-
-
-def spatial_axes(data_format, rank):
-    start = 2 if data_format == "channels_first" else 1
-    return tuple(range(start, start + rank))
-
+# ---- shape helpers shared with the locally connected layers ----------------------------
 
 def conv_output_shape(layer, input_shape, channels_out):
     """Keras's output shape of a convolution-like layer; a ValueError naming the layer when the

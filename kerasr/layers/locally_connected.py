@@ -12,8 +12,9 @@ from ..identifiers import serialize
 from ..ops.locally_connected import locally_connected
 from .base import InputSpec, Layer, format_shape
 from .core import positive_int
-from .depthwise import (channel_axis, conv_output_shape, fused_call, known_channels,
-                        normalize_data_format, normalize_padding, normalize_tuple, spatial_axes)
+from .arguments import (channel_axis, normalize_data_format, normalize_padding, normalize_tuple,
+                        spatial_axes)
+from .depthwise import conv_output_shape, fused_call, known_channels
 
 
 class BaseLocallyConnected(Layer):

@@ -1,68 +1,16 @@
 """Pooling layers, Keras 3 style: a base class per family takes the spatial rank, and
 MaxPooling2D & co. are thin subclasses. Also kerasr's KMaxPooling1D (k-max pooling over time
 for text, which no Keras layer does), and the argument helpers shared with the reshaping
-layers (`normalize_tuple`, `normalize_data_format`)."""
+layers (`SpatialLayer`)."""
 
 import numpy as np
 
 from .. import ops
 from ..ops import pooling as pooling_ops
+from .arguments import (channel_axis, is_sequence, normalize_data_format,  # noqa: F401
+                        normalize_padding, normalize_tuple, spatial_axes)
 from .base import InputSpec, Layer, format_shape
 from .core import positive_int
-
-_DATA_FORMATS = ("channels_last", "channels_first")
-
-
-# ---- argument helpers ----------------------------------------------------------------------
-def is_sequence(value):
-    """True for a list, tuple or array of values (not for one number)."""
-    return isinstance(value, (list, tuple)) or (isinstance(value, np.ndarray) and value.ndim > 0)
-
-
-def normalize_tuple(value, rank, name, layer, allow_zero=False):
-    """`value` as a tuple of `rank` ints: one int is repeated (R users pass `3` where Keras
-    wants `(3, 3)`); a sequence must have `rank` entries. Entries must be positive (or >= 0
-    with `allow_zero`); else a ValueError naming the layer."""
-    values = tuple(np.ravel(value) if isinstance(value, np.ndarray) else value) \
-        if is_sequence(value) else (value,)
-    if len(values) == 1:  # R's `2` or `c(2)` for every axis
-        values = values * rank
-    least = 0 if allow_zero else 1
-    ok = len(values) == rank and all(
-        not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, np.integer, float, np.floating))
-        and int(v) == v and v >= least for v in values)
-    if not ok:
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{layer.name}: {name} must be a {kind} integer or a tuple of {rank} "
-                         f"{kind} integers, got {value!r}.")
-    return tuple(int(v) for v in values)
-
-
-def normalize_data_format(value, layer):
-    """None means "channels_last" (Keras's default image_data_format)."""
-    value = "channels_last" if value is None else str(value).lower()
-    if value not in _DATA_FORMATS:
-        raise ValueError(f"{layer.name}: data_format must be 'channels_last' or "
-                         f"'channels_first', got {value!r}.")
-    return value
-
-
-def normalize_padding(value, layer):
-    padding = str(value).lower()
-    if padding not in ("valid", "same"):
-        raise ValueError(f"{layer.name}: padding must be 'valid' or 'same', got {value!r}.")
-    return padding
-
-
-def spatial_axes(data_format, rank):
-    """Positions of the spatial axes in a (batch, ...) shape."""
-    first = 2 if data_format == "channels_first" else 1
-    return tuple(range(first, first + rank))
-
-
-def channel_axis(data_format):
-    return 1 if data_format == "channels_first" else -1
-
 
 _AXIS_NAMES = {1: ("steps",), 2: ("rows", "cols"), 3: ("dim1", "dim2", "dim3")}
 

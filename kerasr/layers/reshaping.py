@@ -7,8 +7,8 @@ from ..ops import pooling as pooling_ops
 from ..ops import reshaping as reshaping_ops
 from .base import InputSpec, format_shape
 from .core import rate_in_unit_interval
-from .pooling import (SpatialLayer, is_sequence, normalize_data_format, normalize_tuple,
-                      spatial_axes)
+from .arguments import is_sequence, normalize_data_format, normalize_tuple, spatial_axes
+from .pooling import SpatialLayer
 
 _ORDINALS = ("1st", "2nd", "3rd")
 

@@ -7,6 +7,7 @@ pipeable on their own (`model | layer`, `tensor | layer`).
 """
 
 import builtins
+import inspect
 
 import numpy as np
 from pipe import Pipe
@@ -67,22 +68,49 @@ def create_layer(layer_class, arguments, first_argument=None):
     """Builds a layer from a `layer_*` verb's arguments and composes it with `object`.
 
     Returns the model (layer added), the layer's output (for a tensor), or the layer itself.
-    A first positional value that is not a model or a tensor is taken as the layer's first
-    argument (`layer_dense(64, activation="relu")`).
+    Called without a model or tensor first, the positional values belong to the layer's own
+    arguments: `layer_dense(64, "relu")`, `layer_conv_2d(32, c(3, 3))`.
     """
-    arguments = dict(arguments)
+    arguments = dict(arguments)  # the verb's locals(): its parameters, in order
     target = arguments.pop("object")
     if target is not None and not is_layer_target(target):
         if isinstance(target, Layer):
             raise TypeError(f"A layer cannot be piped into {layer_class.__name__}: pipe a model or "
                             f"a tensor, e.g. `model | layer`.")
-        if first_argument is None or arguments.get(first_argument) is not None:
+        if first_argument is None:
             raise TypeError(f"The first argument of this layer verb must be a model or a tensor, "
                             f"got {target!r}.")
-        arguments[first_argument] = target
+        verb = inspect.currentframe().f_back  # the layer_* verb that called us
+        _shift_positional(arguments, verb.f_globals[verb.f_code.co_name], first_argument, target)
         target = None
     layer = layer_class(**arguments)
     return compose(target, layer)
+
+
+def _shift_positional(arguments, verb, first_argument, value):
+    """Moves positional values one parameter along, from `first_argument` on.
+
+    `object` held the first positional value; the following ones sit in the parameters after
+    it. They shift until a parameter still holding the verb's default takes the last of them.
+    """
+    defaults = {name: p.default for name, p in inspect.signature(verb).parameters.items()}
+    names = list(arguments)
+    for name in names[names.index(first_argument):]:
+        current = arguments[name]
+        arguments[name] = value
+        if _is_default(current, defaults.get(name)):
+            return
+        value = current
+    raise TypeError(f"Too many positional arguments for {verb.__name__}().")
+
+
+def _is_default(value, default):
+    if value is None or value is default:
+        return True
+    try:
+        return bool(value == default)
+    except (TypeError, ValueError):
+        return False
 
 
 def compose(target, layer):

@@ -59,6 +59,16 @@ GEOMETRIES = [
     ((6, 5), (3, 2), (2, 1), (1, 1), "valid", 3, 6, 3),
     ((5, 4, 6), (2, 3, 2), (1, 2, 1), (1, 1, 1), "same", 1, 2, 3),
     ((4, 5, 7), (2, 2, 3), (1, 1, 1), (1, 1, 2), "valid", 2, 4, 4),
+    # One group, stride and dilation 1 along W, 4+ channels: im2col's one-run-per-kernel-row
+    # path, inside, at padded edges, and with no output whose row of taps lies all inside.
+    ((7, 6), (3, 3), (1, 1), (1, 1), "valid", 1, 4, 3),
+    ((6, 7), (3, 4), (2, 1), (2, 1), "same", 1, 5, 2),
+    ((3, 2), (3, 3), (1, 1), (1, 1), "same", 1, 4, 2),
+    ((8,), (3,), (1,), (1,), "causal", 1, 4, 3),
+    ((4, 5, 6), (2, 2, 3), (2, 1, 1), (1, 2, 1), "same", 1, 4, 2),
+    # One channel per group (groups == channels), along W with strides 1 and 2.
+    ((7, 6), (3, 3), (1, 1), (1, 1), "valid", 4, 4, 4),
+    ((7, 6), (3, 3), (2, 2), (1, 1), "same", 3, 3, 6),
 ]
 
 

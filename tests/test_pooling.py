@@ -79,6 +79,12 @@ POOL_CASES = [
     ((2, 4, 5, 2), (2, 4), (3, 2), "same"),
     ((2, 3, 4, 5, 2), (2, 2, 2), (2, 2, 2), "same"),
     ((1, 4, 3, 5, 2), (2, 1, 3), (1, 2, 2), "valid"),
+    # 2x2 / stride 2 max pooling has a fast path (windows all inside): even and odd sizes,
+    # and "same" on odd sizes, whose last windows are partial (the general loop).
+    ((3, 6, 8, 5), (2, 2), (2, 2), "valid"),
+    ((2, 7, 5, 4), (2, 2), (2, 2), "valid"),
+    ((2, 5, 7, 3), (2, 2), (2, 2), "same"),
+    ((2, 3, 4, 6, 2), (1, 2, 2), (1, 2, 2), "valid"),
 ]
 
 
@@ -104,6 +110,26 @@ def test_max_pool_ties_send_the_gradient_to_the_first_maximum(variant):
     np.testing.assert_array_equal(out[0, 0, :, 0], [3.0, 3.0])
     # Window 1 = x[0:2, 0:2], its first 3 at (0, 1); window 2 = x[0:2, 1:3], first 3 at (0, 1).
     np.testing.assert_array_equal(dx[0, :, :, 0], [[0.0, 2.0, 0.0], [0.0, 0.0, 0.0]])
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_max_pool_2x2_fast_path_ties_and_nan(variant):
+    # Channel 0: ties (the first in window order wins); channel 1: a NaN after the maximum
+    # is taken, then kept against a larger value; channel 2: -inf everywhere (first wins).
+    x = np.zeros((1, 2, 4, 3))
+    x[0, :, :2, 0] = [[1.0, 3.0], [3.0, 3.0]]
+    x[0, :, :2, 1] = [[5.0, np.nan], [7.0, 1.0]]
+    x[0, :, 2:, 0] = [[0.0, -1.0], [2.0, 2.0]]
+    x[0, :, 2:, 1] = [[-2.0, -1.0], [-3.0, -1.0]]
+    x[0, :, :, 2] = -np.inf
+    out, dx = run_pool_kernels(x, np.ones((1, 1, 2, 3)), (2, 2), (2, 2), "valid", "max",
+                               variant)
+    np.testing.assert_array_equal(out[0, 0, :, 0], [3.0, 2.0])
+    assert np.isnan(out[0, 0, 0, 1]) and out[0, 0, 1, 1] == -1.0
+    np.testing.assert_array_equal(out[0, 0, :, 2], [-np.inf, -np.inf])
+    np.testing.assert_array_equal(dx[0, :, :, 0], [[0, 1, 0, 0], [0, 0, 1, 0]])
+    np.testing.assert_array_equal(dx[0, :, :, 1], [[0, 1, 0, 1], [0, 0, 0, 0]])
+    np.testing.assert_array_equal(dx[0, :, :, 2], [[1, 0, 1, 0], [0, 0, 0, 0]])
 
 
 def test_max_pool_keeps_nan_and_same_padding_never_wins():

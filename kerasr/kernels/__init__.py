@@ -52,3 +52,7 @@ from .optimizers import (  # noqa: F401
 )
 from .reductions import column_sum  # noqa: F401
 from .softmax import softmax_backward, softmax_forward  # noqa: F401
+
+from ._memory import keep_freed_memory as _keep_freed_memory  # noqa: E402
+
+_keep_freed_memory()  # see _memory.py: page faults on every batch's fresh arrays

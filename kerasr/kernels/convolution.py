@@ -63,6 +63,52 @@ def _im2col(x, ksize, strides, dilation, pad, out_size, groups, cols):
     n_rows = cols.shape[1]
     xf = x.reshape(-1)
     cf = cols.reshape(-1)
+    if groups == 1 and sw == 1 and dw == 1 and channels >= 4:
+        # One group, stride and dilation 1 along W: the kw taps of one kernel row read
+        # kw * C consecutive input values, copied as one run, and each row of cols is
+        # written in order. Taps outside the input (padding) are handled one by one,
+        # only at the ends of a line. Runs are copied through views indexed from 0 (see
+        # _col2im): 2.5 ms -> 0.85 ms for the MNIST convnet's second convolution at batch
+        # 128. For C < 4 the runs are too short: the general loop below, one tap at a time
+        # along W, was 2x faster for C = 1.
+        span = kw * channels
+        # outputs whose kw taps all lie inside: 0 <= ow - pw and ow - pw + kw - 1 < size_w
+        full_lo = min(pw, ow_n)
+        full_hi = max(full_lo, min(ow_n, size_w - kw + 1 + pw))
+        for n in prange(n_samples):  # each sample fills its own rows
+            for od in range(od_n):
+                for oh in range(oh_n):
+                    row0 = ((n * od_n + od) * oh_n + oh) * ow_n
+                    for ow in range(ow_n):
+                        at = (row0 + ow) * n_cols
+                        for a in range(kd):
+                            i_d = od * sd - pd + a * dd
+                            for b in range(kh):
+                                i_h = oh * sh - ph + b * dh
+                                if not (0 <= i_d < size_d and 0 <= i_h < size_h):
+                                    for t in range(span):
+                                        cf[at + t] = 0
+                                elif full_lo <= ow < full_hi:
+                                    src = (((n * size_d + i_d) * size_h + i_h) * size_w
+                                           + ow - pw) * channels
+                                    run_in = xf[src:src + span]
+                                    run_out = cf[at:at + span]
+                                    for t in range(span):
+                                        run_out[t] = run_in[t]
+                                else:
+                                    line = ((n * size_d + i_d) * size_h + i_h) * size_w
+                                    for c in range(kw):
+                                        i_w = ow - pw + c
+                                        dst = at + c * channels
+                                        if 0 <= i_w < size_w:
+                                            src = (line + i_w) * channels
+                                            for t in range(channels):
+                                                cf[dst + t] = xf[src + t]
+                                        else:
+                                            for t in range(channels):
+                                                cf[dst + t] = 0
+                                at += span
+        return cols
     for n in prange(n_samples):  # each sample fills its own rows
         for od in range(od_n):
             for oh in range(oh_n):
@@ -87,8 +133,12 @@ def _im2col(x, ksize, strides, dilation, pad, out_size, groups, cols):
                                         cf[at + t] = 0
                                 src0 = (line + offset) * channels + g * cg
                                 if cg == 1:  # no inner loop of one element (2.5x faster)
-                                    for ow in range(lo, hi):
-                                        cf[plane + ow * n_cols + col] = xf[src0 + ow * sw]
+                                    at = plane + col
+                                    step = sw * channels  # channels == groups here
+                                    run_out = cf[at + lo * n_cols:at + hi * n_cols:n_cols]
+                                    run_in = xf[src0 + lo * step:src0 + hi * step:step]
+                                    for k in range(hi - lo):
+                                        run_out[k] = run_in[k]
                                 else:
                                     for ow in range(lo, hi):
                                         at = plane + ow * n_cols + col
@@ -120,8 +170,12 @@ def _col2im(dcols, ksize, strides, dilation, pad, out_size, groups, dx):
     xf = dx.reshape(-1)
     cf = dcols.reshape(-1)
     for n in prange(n_samples):
-        for t in range(n * per_sample, (n + 1) * per_sample):
-            xf[t] = 0
+        # Through views indexed from 0: with a flat index of unknown sign, Numba's
+        # negative-index wraparound test in the loop keeps LLVM from vectorising it
+        # (3x slower copies here and in _im2col).
+        sample = xf[n * per_sample:(n + 1) * per_sample]
+        for t in range(per_sample):
+            sample[t] = 0
         for od in range(od_n):
             for oh in range(oh_n):
                 row0 = ((n * od_n + od) * oh_n + oh) * ow_n
@@ -140,14 +194,19 @@ def _col2im(dcols, ksize, strides, dilation, pad, out_size, groups, dx):
                                     at0 = plane + col + c * cg
                                     dst0 = (line + offset) * channels + g * cg
                                     if cg == 1:
-                                        for ow in range(lo, hi):
-                                            xf[dst0 + ow * sw] += cf[at0 + ow * n_cols]
+                                        step = sw * channels
+                                        run_in = cf[at0 + lo * n_cols:at0 + hi * n_cols:n_cols]
+                                        run_out = xf[dst0 + lo * step:dst0 + hi * step:step]
+                                        for k in range(hi - lo):
+                                            run_out[k] += run_in[k]
                                     else:
                                         for ow in range(lo, hi):
                                             at = at0 + ow * n_cols
                                             dst = dst0 + ow * sw * channels
+                                            run_in = cf[at:at + cg]
+                                            run_out = xf[dst:dst + cg]
                                             for t in range(cg):
-                                                xf[dst + t] += cf[at + t]
+                                                run_out[t] += run_in[t]
                             col += kw * cg
     return dx
 

@@ -26,7 +26,7 @@ import math
 
 import numpy as np
 
-from ._jit import dtype_const, njit_pair, pick, prange
+from ._jit import dtype_const, njit_helper, njit_pair, pick, prange
 
 # k-max pooling keeps a sorted top-k buffer per column up to this k (O(steps) on typical
 # data); above it, one stable argsort per column is cheaper.
@@ -36,10 +36,57 @@ _KMAX_INSERTION_MAX_K = 32
 # ---------------------------------------------------------------- windowed pooling
 
 
+@njit_helper
+def _max_pool_2x2_line(x, out, arg, n, od, oh):
+    # One output line of 2x2 / stride 2 pooling, windows all inside: the four rows of a
+    # window compared channel by channel in registers, selects instead of branches (the
+    # loop over channels vectorises), each result stored once. Same rule as the general
+    # loop: the first maximum in window order wins ties, a NaN is taken and then kept.
+    # (26 x 26 x 32 float32, batch 128: 0.79 -> 0.57 ms; float64 about even.)
+    channels = x.shape[4]
+    h_in, w_in = x.shape[2], x.shape[3]
+    best = out[n, od, oh]
+    where = arg[n, od, oh]
+    top = x[n, od, 2 * oh]
+    bottom = x[n, od, 2 * oh + 1]
+    for ow in range(out.shape[3]):
+        p00 = (od * h_in + 2 * oh) * w_in + 2 * ow
+        p10 = p00 + w_in
+        r00, r01 = top[2 * ow], top[2 * ow + 1]
+        r10, r11 = bottom[2 * ow], bottom[2 * ow + 1]
+        b_out = best[ow]
+        w_out = where[ow]
+        for c in range(channels):
+            m = r00[c]
+            at = p00
+            v = r01[c]
+            take = (v > m) | ((v != v) & (m == m))
+            m = v if take else m
+            at = p00 + 1 if take else at
+            v = r10[c]
+            take = (v > m) | ((v != v) & (m == m))
+            m = v if take else m
+            at = p10 if take else at
+            v = r11[c]
+            take = (v > m) | ((v != v) & (m == m))
+            m = v if take else m
+            at = p10 + 1 if take else at
+            b_out[c] = m
+            w_out[c] = at
+
+
 def _max_pool_forward(x, pool, strides, pad, out, arg):
     n_batch, d_in, h_in, w_in, channels = x.shape
     d_out, h_out, w_out = out.shape[1], out.shape[2], out.shape[3]
     neg_inf = dtype_const(x, -np.inf)
+    if (pool[0] == 1 and pool[1] == 2 and pool[2] == 2 and strides[0] == 1
+            and strides[1] == 2 and strides[2] == 2 and pad[0] == 0 and pad[1] == 0
+            and pad[2] == 0 and d_out <= d_in and 2 * h_out <= h_in and 2 * w_out <= w_in):
+        for n in prange(n_batch):
+            for od in range(d_out):
+                for oh in range(h_out):
+                    _max_pool_2x2_line(x, out, arg, n, od, oh)
+        return out, arg
     for n in prange(n_batch):
         for od in range(d_out):
             d_start = od * strides[0] - pad[0]
@@ -74,13 +121,19 @@ def _max_pool_forward(x, pool, strides, pad, out, arg):
 def _max_pool_backward(g, arg, dx):
     # g, arg: (batch, output positions, channels); dx: (batch, input positions, channels).
     n_batch, n_out, channels = g.shape
+    per_sample = dx.shape[1] * channels
+    # Flat per-sample views: the zeroing vectorises (10-15% faster than dx[n, s, c]).
     for n in prange(n_batch):
-        for s in range(dx.shape[1]):
-            for c in range(channels):
-                dx[n, s, c] = 0
+        sample = dx[n].reshape(-1)
+        for t in range(per_sample):
+            sample[t] = 0
+        g_n = g[n]
+        arg_n = arg[n]
         for p in range(n_out):
+            g_row = g_n[p]
+            arg_row = arg_n[p]
             for c in range(channels):
-                dx[n, arg[n, p, c], c] += g[n, p, c]
+                sample[arg_row[c] * channels + c] += g_row[c]
     return dx
 
 

@@ -3,7 +3,7 @@ layer's arguments in Keras's order with Keras's defaults, then the common ones. 
 one integer for every axis (`kernel_size = 3`) or one per axis (`kernel_size = c(3, 3)`)."""
 
 from .. import layers
-from .pipe import create_layer
+from .pipe import make_layer
 
 __all__ = [
     "layer_conv_1d",
@@ -24,7 +24,7 @@ def layer_conv_1d(object=None, filters=None, kernel_size=None, strides=1, paddin
                   weights=None):
     """1D convolution over (batch, steps, channels), e.g. over word embeddings;
     `padding = "causal"` lets step t see only steps up to t."""
-    return create_layer(layers.Conv1D, locals(), first_argument="filters")
+    return make_layer(layers.Conv1D, locals(), first_argument="filters")
 
 
 def layer_conv_2d(object=None, filters=None, kernel_size=None, strides=1, padding="valid",
@@ -35,7 +35,7 @@ def layer_conv_2d(object=None, filters=None, kernel_size=None, strides=1, paddin
                   batch_input_shape=None, batch_size=None, dtype=None, name=None, trainable=None,
                   weights=None):
     """2D convolution over images (batch, rows, cols, channels)."""
-    return create_layer(layers.Conv2D, locals(), first_argument="filters")
+    return make_layer(layers.Conv2D, locals(), first_argument="filters")
 
 
 def layer_conv_3d(object=None, filters=None, kernel_size=None, strides=1, padding="valid",
@@ -46,7 +46,7 @@ def layer_conv_3d(object=None, filters=None, kernel_size=None, strides=1, paddin
                   batch_input_shape=None, batch_size=None, dtype=None, name=None, trainable=None,
                   weights=None):
     """3D convolution over volumes (batch, dim1, dim2, dim3, channels)."""
-    return create_layer(layers.Conv3D, locals(), first_argument="filters")
+    return make_layer(layers.Conv3D, locals(), first_argument="filters")
 
 
 def layer_conv_1d_transpose(object=None, filters=None, kernel_size=None, strides=1,
@@ -60,7 +60,7 @@ def layer_conv_1d_transpose(object=None, filters=None, kernel_size=None, strides
                             weights=None):
     """Transposed 1D convolution (the gradient of a convolution as a layer; upsamples
     sequences when strides > 1)."""
-    return create_layer(layers.Conv1DTranspose, locals(), first_argument="filters")
+    return make_layer(layers.Conv1DTranspose, locals(), first_argument="filters")
 
 
 def layer_conv_2d_transpose(object=None, filters=None, kernel_size=None, strides=1,
@@ -73,7 +73,7 @@ def layer_conv_2d_transpose(object=None, filters=None, kernel_size=None, strides
                             batch_size=None, dtype=None, name=None, trainable=None,
                             weights=None):
     """Transposed 2D convolution (upsamples images when strides > 1, as in a decoder)."""
-    return create_layer(layers.Conv2DTranspose, locals(), first_argument="filters")
+    return make_layer(layers.Conv2DTranspose, locals(), first_argument="filters")
 
 
 def layer_conv_3d_transpose(object=None, filters=None, kernel_size=None, strides=1,
@@ -86,4 +86,4 @@ def layer_conv_3d_transpose(object=None, filters=None, kernel_size=None, strides
                             batch_size=None, dtype=None, name=None, trainable=None,
                             weights=None):
     """Transposed 3D convolution (upsamples volumes when strides > 1)."""
-    return create_layer(layers.Conv3DTranspose, locals(), first_argument="filters")
+    return make_layer(layers.Conv3DTranspose, locals(), first_argument="filters")

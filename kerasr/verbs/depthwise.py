@@ -4,7 +4,7 @@ defaults, then the common ones. Sizes may be one integer for every axis (`kernel
 or one per axis (`kernel_size = c(3, 3)`)."""
 
 from .. import layers
-from .pipe import create_layer
+from .pipe import make_layer
 
 __all__ = [
     "layer_depthwise_conv_1d",
@@ -27,7 +27,7 @@ def layer_depthwise_conv_1d(object=None, kernel_size=None, strides=1, padding="v
                             weights=None):
     """Depthwise 1D convolution: each input channel convolved with its own
     `depth_multiplier` filters, channels never mixed."""
-    return create_layer(layers.DepthwiseConv1D, locals(), first_argument="kernel_size")
+    return make_layer(layers.DepthwiseConv1D, locals(), first_argument="kernel_size")
 
 
 def layer_depthwise_conv_2d(object=None, kernel_size=None, strides=1, padding="valid",
@@ -41,7 +41,7 @@ def layer_depthwise_conv_2d(object=None, kernel_size=None, strides=1, padding="v
                             weights=None):
     """Depthwise 2D convolution: each input channel convolved with its own
     `depth_multiplier` filters, channels never mixed."""
-    return create_layer(layers.DepthwiseConv2D, locals(), first_argument="kernel_size")
+    return make_layer(layers.DepthwiseConv2D, locals(), first_argument="kernel_size")
 
 
 def layer_separable_conv_1d(object=None, filters=None, kernel_size=None, strides=1,
@@ -57,7 +57,7 @@ def layer_separable_conv_1d(object=None, filters=None, kernel_size=None, strides
                             weights=None):
     """Depthwise separable 1D convolution: a depthwise convolution, then a pointwise (1x1)
     convolution mixing the channels into `filters` outputs."""
-    return create_layer(layers.SeparableConv1D, locals(), first_argument="filters")
+    return make_layer(layers.SeparableConv1D, locals(), first_argument="filters")
 
 
 def layer_separable_conv_2d(object=None, filters=None, kernel_size=None, strides=1,
@@ -74,7 +74,7 @@ def layer_separable_conv_2d(object=None, filters=None, kernel_size=None, strides
     """Depthwise separable 2D convolution: a depthwise convolution, then a pointwise (1x1)
     convolution mixing the channels into `filters` outputs (fewer weights and faster than
     layer_conv_2d, often as accurate)."""
-    return create_layer(layers.SeparableConv2D, locals(), first_argument="filters")
+    return make_layer(layers.SeparableConv2D, locals(), first_argument="filters")
 
 
 def layer_locally_connected_1d(object=None, filters=None, kernel_size=None, strides=1,
@@ -87,7 +87,7 @@ def layer_locally_connected_1d(object=None, filters=None, kernel_size=None, stri
                                dtype=None, name=None, trainable=None, weights=None):
     """Locally connected 1D layer: like layer_conv_1d but with different weights at every
     position ("valid" padding only)."""
-    return create_layer(layers.LocallyConnected1D, locals(), first_argument="filters")
+    return make_layer(layers.LocallyConnected1D, locals(), first_argument="filters")
 
 
 def layer_locally_connected_2d(object=None, filters=None, kernel_size=None, strides=1,
@@ -100,4 +100,4 @@ def layer_locally_connected_2d(object=None, filters=None, kernel_size=None, stri
                                dtype=None, name=None, trainable=None, weights=None):
     """Locally connected 2D layer: like layer_conv_2d but with different weights at every
     position ("valid" padding only)."""
-    return create_layer(layers.LocallyConnected2D, locals(), first_argument="filters")
+    return make_layer(layers.LocallyConnected2D, locals(), first_argument="filters")

@@ -6,7 +6,7 @@ tensor; omitted, it returns the layer, to call later on a list (`[a, b] | layer_
 
 from .. import layers
 from ..models.functional import Model
-from .pipe import create_layer, is_layer_target
+from .pipe import make_layer, is_layer_target
 
 __all__ = [
     "layer_add",
@@ -30,7 +30,7 @@ def _merge(layer_class, arguments):
     if inputs is not None and not is_layer_target(inputs):
         raise TypeError(f"{verb}(): inputs must be a list of tensors or arrays, e.g. "
                         f"{verb}([a, b]), got {inputs!r}.")
-    return create_layer(layer_class, {"object": inputs, **arguments})
+    return make_layer(layer_class, {"object": inputs, **arguments})
 
 
 def layer_add(inputs=None, input_shape=None, batch_input_shape=None, batch_size=None, dtype=None,

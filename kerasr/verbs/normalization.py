@@ -6,7 +6,7 @@ Axes are 0-based, as everywhere in kerasr (-1 is the last axis)."""
 from .. import layers
 from ..layers.base import Layer
 from ..models.functional import Model
-from .pipe import create_layer
+from .pipe import make_layer
 
 __all__ = [
     "layer_batch_normalization",
@@ -28,7 +28,7 @@ def layer_batch_normalization(object=None, axis=-1, momentum=0.99, epsilon=0.001
                               trainable=None, weights=None):
     """Normalizes each channel with the batch statistics in training and their moving
     averages at inference."""
-    return create_layer(layers.BatchNormalization, locals())
+    return make_layer(layers.BatchNormalization, locals())
 
 
 def layer_layer_normalization(object=None, axis=-1, epsilon=0.001, center=True, scale=True,
@@ -38,14 +38,14 @@ def layer_layer_normalization(object=None, axis=-1, epsilon=0.001, center=True, 
                               input_shape=None, batch_input_shape=None, batch_size=None,
                               dtype=None, name=None, trainable=None, weights=None):
     """Normalizes each sample over `axis` with its own mean and variance."""
-    return create_layer(layers.LayerNormalization, locals())
+    return make_layer(layers.LayerNormalization, locals())
 
 
 def layer_gaussian_noise(object=None, stddev=None, seed=None, input_shape=None,
                          batch_input_shape=None, batch_size=None, dtype=None, name=None,
                          trainable=None, weights=None):
     """Adds zero-centered Gaussian noise of standard deviation `stddev` during training."""
-    return create_layer(layers.GaussianNoise, locals(), first_argument="stddev")
+    return make_layer(layers.GaussianNoise, locals(), first_argument="stddev")
 
 
 def layer_gaussian_dropout(object=None, rate=None, seed=None, input_shape=None,
@@ -53,14 +53,14 @@ def layer_gaussian_dropout(object=None, rate=None, seed=None, input_shape=None,
                            trainable=None, weights=None):
     """Multiplies by 1-centered Gaussian noise of standard deviation sqrt(rate / (1 - rate))
     during training."""
-    return create_layer(layers.GaussianDropout, locals(), first_argument="rate")
+    return make_layer(layers.GaussianDropout, locals(), first_argument="rate")
 
 
 def layer_alpha_dropout(object=None, rate=None, noise_shape=None, seed=None, input_shape=None,
                         batch_input_shape=None, batch_size=None, dtype=None, name=None,
                         trainable=None, weights=None):
     """Dropout that keeps SELU's self-normalizing mean and variance, during training."""
-    return create_layer(layers.AlphaDropout, locals(), first_argument="rate")
+    return make_layer(layers.AlphaDropout, locals(), first_argument="rate")
 
 
 def layer_residual_block(object=None, f=None, projection=None, input_shape=None,
@@ -73,7 +73,7 @@ def layer_residual_block(object=None, f=None, projection=None, input_shape=None,
     arguments = dict(locals())
     if isinstance(object, Layer) and not isinstance(object, Model) and f is None:
         arguments["object"], arguments["f"] = None, object
-    return create_layer(layers.ResidualBlock, arguments, first_argument="f")
+    return make_layer(layers.ResidualBlock, arguments, first_argument="f")
 
 
 def layer_highway(object=None, units=None, activation="relu", transform_bias_initializer=-2.0,
@@ -83,4 +83,4 @@ def layer_highway(object=None, units=None, activation="relu", transform_bias_ini
                   batch_input_shape=None, batch_size=None, dtype=None, name=None,
                   trainable=None, weights=None):
     """A highway layer: H(x) T(x) + x (1 - T(x)), T the sigmoid transform gate."""
-    return create_layer(layers.Highway, locals(), first_argument="units")
+    return make_layer(layers.Highway, locals(), first_argument="units")

@@ -64,7 +64,7 @@ def is_layer_target(value):
         isinstance(v, (KerasTensor, Tensor, np.ndarray)) for v in value)
 
 
-def create_layer(layer_class, arguments, first_argument=None):
+def make_layer(layer_class, arguments, first_argument=None):
     """Builds a layer from a `layer_*` verb's arguments and composes it with `object`.
 
     Returns the model (layer added), the layer's output (for a tensor), or the layer itself.
@@ -80,8 +80,10 @@ def create_layer(layer_class, arguments, first_argument=None):
         if first_argument is None:
             raise TypeError(f"The first argument of this layer verb must be a model or a tensor, "
                             f"got {target!r}.")
-        verb = inspect.currentframe().f_back  # the layer_* verb that called us
-        _shift_positional(arguments, verb.f_globals[verb.f_code.co_name], first_argument, target)
+        caller = inspect.currentframe().f_back  # the layer_* verb, whose defaults count
+        verb = caller.f_globals.get(caller.f_code.co_name)
+        _shift_positional(arguments, verb if callable(verb) else layer_class, first_argument,
+                          target)
         target = None
     layer = layer_class(**arguments)
     return compose(target, layer)
@@ -101,7 +103,7 @@ def _shift_positional(arguments, verb, first_argument, value):
         if _is_default(current, defaults.get(name)):
             return
         value = current
-    raise TypeError(f"Too many positional arguments for {verb.__name__}().")
+    raise TypeError(f"Too many positional arguments for {getattr(verb, '__name__', verb)}().")
 
 
 def _is_default(value, default):

@@ -4,7 +4,7 @@ core verbs: `object` first, then the layer's arguments in Keras's order with Ker
 defaults, then the common ones. Sizes may be one int for every axis (R's `pool_size = 2`)."""
 
 from .. import layers
-from .pipe import create_layer
+from .pipe import make_layer
 
 __all__ = [
     "layer_max_pooling_1d",
@@ -39,42 +39,42 @@ def layer_max_pooling_1d(object=None, pool_size=2, strides=None, padding="valid"
                          input_shape=None, batch_input_shape=None, batch_size=None, dtype=None,
                          name=None, trainable=None, weights=None):
     """Max pooling over 1-D windows of `pool_size` moved by `strides` (default: pool_size)."""
-    return create_layer(layers.MaxPooling1D, locals())
+    return make_layer(layers.MaxPooling1D, locals())
 
 
 def layer_max_pooling_2d(object=None, pool_size=(2, 2), strides=None, padding="valid",
                          data_format=None, input_shape=None, batch_input_shape=None,
                          batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Max pooling over 2-D windows of `pool_size` moved by `strides` (default: pool_size)."""
-    return create_layer(layers.MaxPooling2D, locals())
+    return make_layer(layers.MaxPooling2D, locals())
 
 
 def layer_max_pooling_3d(object=None, pool_size=(2, 2, 2), strides=None, padding="valid",
                          data_format=None, input_shape=None, batch_input_shape=None,
                          batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Max pooling over 3-D windows of `pool_size` moved by `strides` (default: pool_size)."""
-    return create_layer(layers.MaxPooling3D, locals())
+    return make_layer(layers.MaxPooling3D, locals())
 
 
 def layer_average_pooling_1d(object=None, pool_size=2, strides=None, padding="valid",
                              data_format=None, input_shape=None, batch_input_shape=None,
                              batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Average pooling over 1-D windows ("same" borders average their real entries)."""
-    return create_layer(layers.AveragePooling1D, locals())
+    return make_layer(layers.AveragePooling1D, locals())
 
 
 def layer_average_pooling_2d(object=None, pool_size=(2, 2), strides=None, padding="valid",
                              data_format=None, input_shape=None, batch_input_shape=None,
                              batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Average pooling over 2-D windows ("same" borders average their real entries)."""
-    return create_layer(layers.AveragePooling2D, locals())
+    return make_layer(layers.AveragePooling2D, locals())
 
 
 def layer_average_pooling_3d(object=None, pool_size=(2, 2, 2), strides=None, padding="valid",
                              data_format=None, input_shape=None, batch_input_shape=None,
                              batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Average pooling over 3-D windows ("same" borders average their real entries)."""
-    return create_layer(layers.AveragePooling3D, locals())
+    return make_layer(layers.AveragePooling3D, locals())
 
 
 def layer_global_max_pooling_1d(object=None, data_format=None, keepdims=False, input_shape=None,
@@ -82,7 +82,7 @@ def layer_global_max_pooling_1d(object=None, data_format=None, keepdims=False, i
                                 trainable=None, weights=None):
     """Max over the 1 spatial axes: (batch, channels), or with `keepdims` size-1 spatial
     axes."""
-    return create_layer(layers.GlobalMaxPooling1D, locals())
+    return make_layer(layers.GlobalMaxPooling1D, locals())
 
 
 def layer_global_max_pooling_2d(object=None, data_format=None, keepdims=False, input_shape=None,
@@ -90,7 +90,7 @@ def layer_global_max_pooling_2d(object=None, data_format=None, keepdims=False, i
                                 trainable=None, weights=None):
     """Max over the 2 spatial axes: (batch, channels), or with `keepdims` size-1 spatial
     axes."""
-    return create_layer(layers.GlobalMaxPooling2D, locals())
+    return make_layer(layers.GlobalMaxPooling2D, locals())
 
 
 def layer_global_max_pooling_3d(object=None, data_format=None, keepdims=False, input_shape=None,
@@ -98,7 +98,7 @@ def layer_global_max_pooling_3d(object=None, data_format=None, keepdims=False, i
                                 trainable=None, weights=None):
     """Max over the 3 spatial axes: (batch, channels), or with `keepdims` size-1 spatial
     axes."""
-    return create_layer(layers.GlobalMaxPooling3D, locals())
+    return make_layer(layers.GlobalMaxPooling3D, locals())
 
 
 def layer_global_average_pooling_1d(object=None, data_format=None, keepdims=False,
@@ -106,7 +106,7 @@ def layer_global_average_pooling_1d(object=None, data_format=None, keepdims=Fals
                                     dtype=None, name=None, trainable=None, weights=None):
     """Mean over the 1 spatial axes: (batch, channels), or with `keepdims` size-1 spatial axes.
     A mask skips the masked steps."""
-    return create_layer(layers.GlobalAveragePooling1D, locals())
+    return make_layer(layers.GlobalAveragePooling1D, locals())
 
 
 def layer_global_average_pooling_2d(object=None, data_format=None, keepdims=False,
@@ -114,7 +114,7 @@ def layer_global_average_pooling_2d(object=None, data_format=None, keepdims=Fals
                                     dtype=None, name=None, trainable=None, weights=None):
     """Mean over the 2 spatial axes: (batch, channels), or with `keepdims` size-1 spatial
     axes."""
-    return create_layer(layers.GlobalAveragePooling2D, locals())
+    return make_layer(layers.GlobalAveragePooling2D, locals())
 
 
 def layer_global_average_pooling_3d(object=None, data_format=None, keepdims=False,
@@ -122,20 +122,20 @@ def layer_global_average_pooling_3d(object=None, data_format=None, keepdims=Fals
                                     dtype=None, name=None, trainable=None, weights=None):
     """Mean over the 3 spatial axes: (batch, channels), or with `keepdims` size-1 spatial
     axes."""
-    return create_layer(layers.GlobalAveragePooling3D, locals())
+    return make_layer(layers.GlobalAveragePooling3D, locals())
 
 
 def layer_k_max_pooling_1d(object=None, k=None, input_shape=None, batch_input_shape=None,
                            batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """The `k` largest values over time of each channel, in time order: (batch, steps,
     channels) -> (batch, k, channels). kerasr's own (no Keras layer)."""
-    return create_layer(layers.KMaxPooling1D, locals(), first_argument="k")
+    return make_layer(layers.KMaxPooling1D, locals(), first_argument="k")
 
 
 def layer_upsampling_1d(object=None, size=2, input_shape=None, batch_input_shape=None,
                         batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Repeats each time step `size` times."""
-    return create_layer(layers.UpSampling1D, locals())
+    return make_layer(layers.UpSampling1D, locals())
 
 
 def layer_upsampling_2d(object=None, size=(2, 2), data_format=None, interpolation="nearest",
@@ -143,28 +143,28 @@ def layer_upsampling_2d(object=None, size=(2, 2), data_format=None, interpolatio
                         name=None, trainable=None, weights=None):
     """Scales rows and columns up by `size`, repeating entries ("nearest") or interpolating
     ("bilinear")."""
-    return create_layer(layers.UpSampling2D, locals())
+    return make_layer(layers.UpSampling2D, locals())
 
 
 def layer_upsampling_3d(object=None, size=(2, 2, 2), data_format=None, input_shape=None,
                         batch_input_shape=None, batch_size=None, dtype=None, name=None,
                         trainable=None, weights=None):
     """Repeats entries along the three spatial axes by `size`."""
-    return create_layer(layers.UpSampling3D, locals())
+    return make_layer(layers.UpSampling3D, locals())
 
 
 def layer_zero_padding_1d(object=None, padding=1, data_format=None, input_shape=None,
                           batch_input_shape=None, batch_size=None, dtype=None, name=None,
                           trainable=None, weights=None):
     """Adds zeros at the start and end of the time axis: `padding` = n or (before, after)."""
-    return create_layer(layers.ZeroPadding1D, locals())
+    return make_layer(layers.ZeroPadding1D, locals())
 
 
 def layer_zero_padding_2d(object=None, padding=(1, 1), data_format=None, input_shape=None,
                           batch_input_shape=None, batch_size=None, dtype=None, name=None,
                           trainable=None, weights=None):
     """Adds rows and columns of zeros: n, (rows, cols), or ((top, bottom), (left, right))."""
-    return create_layer(layers.ZeroPadding2D, locals())
+    return make_layer(layers.ZeroPadding2D, locals())
 
 
 def layer_zero_padding_3d(object=None, padding=((1, 1), (1, 1), (1, 1)), data_format=None,
@@ -172,28 +172,28 @@ def layer_zero_padding_3d(object=None, padding=((1, 1), (1, 1), (1, 1)), data_fo
                           name=None, trainable=None, weights=None):
     """Adds zeros along three spatial axes: n, three symmetric sizes, or three (before, after)
     pairs."""
-    return create_layer(layers.ZeroPadding3D, locals())
+    return make_layer(layers.ZeroPadding3D, locals())
 
 
 def layer_cropping_1d(object=None, cropping=(1, 1), input_shape=None, batch_input_shape=None,
                       batch_size=None, dtype=None, name=None, trainable=None, weights=None):
     """Removes steps at the start and end of the time axis: `cropping` = n or (before,
     after)."""
-    return create_layer(layers.Cropping1D, locals())
+    return make_layer(layers.Cropping1D, locals())
 
 
 def layer_cropping_2d(object=None, cropping=((0, 0), (0, 0)), data_format=None, input_shape=None,
                       batch_input_shape=None, batch_size=None, dtype=None, name=None,
                       trainable=None, weights=None):
     """Removes rows and columns: n, (rows, cols), or ((top, bottom), (left, right))."""
-    return create_layer(layers.Cropping2D, locals())
+    return make_layer(layers.Cropping2D, locals())
 
 
 def layer_cropping_3d(object=None, cropping=((1, 1), (1, 1), (1, 1)), data_format=None,
                       input_shape=None, batch_input_shape=None, batch_size=None, dtype=None,
                       name=None, trainable=None, weights=None):
     """Removes entries along three spatial axes: n, three symmetric sizes, or three pairs."""
-    return create_layer(layers.Cropping3D, locals())
+    return make_layer(layers.Cropping3D, locals())
 
 
 def layer_spatial_dropout_1d(object=None, rate=None, seed=None, input_shape=None,
@@ -201,18 +201,18 @@ def layer_spatial_dropout_1d(object=None, rate=None, seed=None, input_shape=None
                              trainable=None, weights=None):
     """Drops whole channels of (batch, steps, channels) inputs with probability `rate` in
     training."""
-    return create_layer(layers.SpatialDropout1D, locals(), first_argument="rate")
+    return make_layer(layers.SpatialDropout1D, locals(), first_argument="rate")
 
 
 def layer_spatial_dropout_2d(object=None, rate=None, data_format=None, seed=None, input_shape=None,
                              batch_input_shape=None, batch_size=None, dtype=None, name=None,
                              trainable=None, weights=None):
     """Drops whole 2-D feature maps with probability `rate` in training."""
-    return create_layer(layers.SpatialDropout2D, locals(), first_argument="rate")
+    return make_layer(layers.SpatialDropout2D, locals(), first_argument="rate")
 
 
 def layer_spatial_dropout_3d(object=None, rate=None, data_format=None, seed=None, input_shape=None,
                              batch_input_shape=None, batch_size=None, dtype=None, name=None,
                              trainable=None, weights=None):
     """Drops whole 3-D feature volumes with probability `rate` in training."""
-    return create_layer(layers.SpatialDropout3D, locals(), first_argument="rate")
+    return make_layer(layers.SpatialDropout3D, locals(), first_argument="rate")

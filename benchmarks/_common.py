@@ -133,6 +133,35 @@ def time_fit(epoch, predict, samples, epochs):
     return {"train": samples / train_s, "predict": samples / predict_s, "rss": peak_rss_mib()}
 
 
+def kerasr_workers(build, make_data, batch, predict_batch):
+    """The "kerasr" and "startup" workers for a model: `build()` returns (kerasr, model),
+    compiled; `make_data(n)` returns (x, y)."""
+
+    def train_and_predict(args):
+        import numba
+
+        x, y = make_data(args.samples)
+        k, model = build()
+
+        def epoch():
+            model | k.fit(x, y, epochs=1, batch_size=batch, verbose=0)
+
+        def predict():
+            model | k.predict(x, batch_size=predict_batch)
+
+        emit({"name": f"kerasr {k.__version__}", "threads": numba.get_num_threads(),
+              **time_fit(epoch, predict, args.samples, args.epochs), "blas": blas_report()})
+
+    def startup(args):
+        x, y = make_data(batch)
+        t0 = time.perf_counter()
+        _, model = build()  # imports kerasr: the clock includes the import
+        model.train_on_batch(x, y)
+        emit({"seconds": time.perf_counter() - t0})
+
+    return {"kerasr": train_and_predict, "startup": startup}
+
+
 def importable(*modules):
     return all(importlib.util.find_spec(m) is not None for m in modules)
 

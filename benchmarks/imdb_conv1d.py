@@ -45,32 +45,6 @@ def build_kerasr():
     return k, model
 
 
-def worker_kerasr(args):
-    import numba
-
-    x, y = make_data(args.samples)
-    k, model = build_kerasr()
-
-    def epoch():
-        model | k.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-
-    def predict():
-        model | k.predict(x, batch_size=BATCH)
-
-    C.emit({"name": f"kerasr {k.__version__}", "threads": numba.get_num_threads(),
-            **C.time_fit(epoch, predict, args.samples, args.epochs), "blas": C.blas_report()})
-
-
-def worker_startup(args):
-    import time
-
-    x, y = make_data(BATCH)
-    t0 = time.perf_counter()
-    _, model = build_kerasr()
-    model.train_on_batch(x, y)
-    C.emit({"seconds": time.perf_counter() - t0})
-
-
 def worker_torch(args):
     import torch
     from torch import nn
@@ -143,8 +117,8 @@ def worker_keras_jax(args):
             **C.time_fit(epoch, predict, args.samples, args.epochs)})
 
 
-WORKERS = {"kerasr": worker_kerasr, "startup": worker_startup, "torch": worker_torch,
-           "keras-jax": worker_keras_jax}
+WORKERS = {**C.kerasr_workers(build_kerasr, make_data, BATCH, BATCH),
+           "torch": worker_torch, "keras-jax": worker_keras_jax}
 
 if __name__ == "__main__":
     sys.exit(C.main(os.path.abspath(__file__),

@@ -44,46 +44,16 @@ def make_data(n, seed=SEED):
 
 # --- workers: each runs in its own process and emits one result -------------
 
-def worker_kerasr(args):
-    import numba
+def build_kerasr():
     import kerasr as k
 
-    x, y = make_data(args.samples)
     k.set_random_seed(SEED)
     model = k.keras_model_sequential()
     (model
      | k.layer_dense(units=N_HIDDEN, activation="relu", input_shape=N_IN)
      | k.layer_dense(units=N_OUT, activation="softmax"))
     model | k.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-
-    def epoch():
-        model | k.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-
-    def predict():
-        model | k.predict(x, batch_size=BATCH)
-
-    C.emit({
-        "name": f"kerasr {getattr(k, '__version__', '')}".strip(),
-        "threads": numba.get_num_threads(),
-        **C.time_fit(epoch, predict, args.samples, args.epochs),
-        "blas": C.blas_report(),
-    })
-
-
-def worker_startup(args):
-    import time
-
-    x, y = make_data(BATCH)
-    t0 = time.perf_counter()
-    import kerasr as k
-
-    model = k.keras_model_sequential()
-    (model
-     | k.layer_dense(units=N_HIDDEN, activation="relu", input_shape=N_IN)
-     | k.layer_dense(units=N_OUT, activation="softmax"))
-    model | k.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-    model.train_on_batch(x, y)
-    C.emit({"seconds": time.perf_counter() - t0})
+    return k, model
 
 
 def worker_torch(args):
@@ -151,12 +121,8 @@ def worker_keras_jax(args):
     })
 
 
-WORKERS = {
-    "kerasr": worker_kerasr,
-    "startup": worker_startup,
-    "torch": worker_torch,
-    "keras-jax": worker_keras_jax,
-}
+WORKERS = {**C.kerasr_workers(build_kerasr, make_data, BATCH, BATCH),
+           "torch": worker_torch, "keras-jax": worker_keras_jax}
 
 
 if __name__ == "__main__":

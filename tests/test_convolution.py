@@ -32,7 +32,7 @@ def tol(dtype):
 def variant(request, monkeypatch):
     """The entry points run with the serial (their choice) or the parallel copies."""
     if request.param == "parallel":
-        for name in ("im2col", "col2im", "gather_taps", "spread_taps"):
+        for name in ("im2col", "col2im", "gather_taps", "spread_taps", "im2col_transposed"):
             monkeypatch.setattr(conv_kernels, f"_{name}_serial",
                                 getattr(conv_kernels, f"_{name}_parallel"))
     return request.param
@@ -113,6 +113,62 @@ def test_conv_kernels_match_reference(variant, side, dtype, case):
                                       columns=columns)
     np.testing.assert_array_equal(both[0], dx)
     np.testing.assert_array_equal(both[1], dw)
+
+
+# One channel, one group: im2col builds its matrix transposed (taps, positions).
+ONE_CHANNEL = [
+    ((7, 6), (3, 3), (1, 1), (1, 1), "valid", 1, 1, 5),
+    ((7, 8), (3, 3), (2, 2), (1, 1), "same", 1, 1, 4),
+    ((6, 7), (2, 3), (1, 2), (2, 1), "same", 1, 1, 3),
+    ((3, 2), (3, 3), (1, 1), (1, 1), "same", 1, 1, 2),
+    ((9,), (4,), (3,), (1,), "causal", 1, 1, 3),
+    ((8,), (3,), (1,), (2,), "causal", 1, 1, 2),
+    ((4, 5, 6), (2, 2, 3), (2, 1, 2), (1, 2, 1), "same", 1, 1, 2),
+]
+
+
+@pytest.mark.parametrize("layout", ["transposed", "rows"])
+@pytest.mark.parametrize("budget", [None, 40])
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ONE_CHANNEL,
+                         ids=lambda c: f"{len(c[0])}d-{c[4]}-s{c[2]}-d{c[3]}")
+def test_one_channel_columns_in_both_layouts_match_reference(monkeypatch, variant, layout,
+                                                             budget, dtype, case):
+    monkeypatch.setattr(conv_kernels, "transposed_columns",
+                        lambda channels, groups: layout == "transposed")
+    if budget is not None:  # several chunks (the weight gradient rebuilds its columns)
+        monkeypatch.setattr(conv_kernels, "COLUMN_BUDGET", budget)
+    _, _, strides, dilation, padding, groups, _, filters = case
+    x, w, x5, w5, geometry, _ = conv_case(*case, dtype, batch=4)
+    z, columns = conv_kernels.conv_forward(x5, w5, geometry)
+    assert conv_kernels.transposed_columns(1, 1) == (layout == "transposed")
+    assert (columns is None) == (budget is not None)
+    expected = ref.ref_convnd(x, w, strides, dilation, padding, groups)
+    np.testing.assert_allclose(z.reshape(expected.shape), expected, **tol(dtype))
+    g = rng.standard_normal(expected.shape).astype(dtype)
+    ref_dx, ref_dw = ref.ref_convnd_grads(x, w, g, strides, dilation, padding, groups)
+    for kept in (columns, None):
+        dx, dw = conv_kernels.conv_backward(g, geometry, x5.shape, w5.shape, w=w5, x=x5,
+                                            columns=kept)
+        assert dw.dtype == dtype
+        np.testing.assert_allclose(dx.reshape(x.shape), ref_dx, **tol(dtype))
+        np.testing.assert_allclose(dw.reshape(w.shape), ref_dw, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", ONE_CHANNEL,
+                         ids=lambda c: f"{len(c[0])}d-{c[4]}-s{c[2]}-d{c[3]}")
+def test_transposed_im2col_is_im2col_transposed(dtype, case):
+    _, _, x5, w5, geometry, _ = conv_case(*case, dtype, batch=3)
+    rows, taps = x5.shape[0] * geometry.positions, w5.shape[0] * w5.shape[1] * w5.shape[2]
+    cols = conv_kernels._im2col_serial(x5, *geometry.args(),
+                                       np.full((1, rows, taps), np.nan, dtype))
+    for v in VARIANTS:
+        # two spare columns at the end: left alone
+        cols_t = np.full((taps, rows + 2), np.nan, dtype)
+        getattr(conv_kernels, f"_im2col_transposed_{v}")(x5, *geometry.args()[:5], cols_t)
+        np.testing.assert_array_equal(cols_t[:, :rows], cols[0].T)
+        assert np.isnan(cols_t[:, rows:]).all()
 
 
 @pytest.mark.parametrize("budget", [1, 60, 200])

@@ -14,6 +14,8 @@ batch in chunks of samples whose matrices stay within ``COLUMN_BUDGET`` elements
 - im2col side: ``_im2col`` copies every window into a row of a (output positions, taps *
   channels) matrix, one GEMM with the (taps * channels, filters) kernel gives the output;
   backward, the same GEMMs transposed, ``_col2im`` adding the column gradients back.
+  With one input channel and one group (the MNIST convnet's first convolution) the matrix
+  is built transposed, (taps, positions), by ``_im2col_transposed`` (7x faster copies).
 - Output side: one GEMM of the input (input positions, channels) with the
   (channels, taps * filters) tap kernels, then ``_gather_taps`` sums each output's taps;
   backward, ``_spread_taps`` lays the output gradient out per input position and tap, and
@@ -300,8 +302,58 @@ def _spread_taps(dz, ksize, strides, dilation, pad, out_size, groups, in_size, c
     return cols
 
 
+def _im2col_transposed(x, ksize, strides, dilation, pad, out_size, cols_t):
+    # _im2col's matrix transposed, for one channel and one group: cols_t (taps, >= N * OD *
+    # OH * OW) C-contiguous, row ``tap`` holding that tap's input for every output (columns
+    # from N * OD * OH * OW on are left alone). Along W each (sample, od, oh, tap) is one
+    # run of consecutive outputs, copied with constant strides: for the MNIST convnet's
+    # first convolution (batch 64) 0.06 ms against 0.44 ms for _im2col's one-column-at-a-
+    # time copies, and BLAS multiplies either layout equally fast (0.28 ms).
+    n_samples, size_d, size_h, size_w, _ = x.shape
+    kd, kh, kw = ksize
+    sd, sh, sw = strides
+    dd, dh, dw = dilation
+    pd, ph, pw = pad
+    od_n, oh_n, ow_n = out_size
+    xf = x.reshape(-1)
+    tap = 0
+    for a in range(kd):
+        for b in range(kh):
+            for c in range(kw):
+                dst = cols_t[tap]
+                offset = c * dw - pw
+                lo, hi = _inside_range(size_w, ow_n, sw, offset)
+                for n in prange(n_samples):  # each sample fills its own columns
+                    for od in range(od_n):
+                        i_d = od * sd - pd + a * dd
+                        for oh in range(oh_n):
+                            i_h = oh * sh - ph + b * dh
+                            at = ((n * od_n + od) * oh_n + oh) * ow_n
+                            run_out = dst[at:at + ow_n]
+                            if not (0 <= i_d < size_d and 0 <= i_h < size_h):
+                                for k in range(ow_n):
+                                    run_out[k] = 0
+                                continue
+                            for k in range(lo):
+                                run_out[k] = 0
+                            src0 = ((n * size_d + i_d) * size_h + i_h) * size_w + offset
+                            if sw == 1:
+                                run_in = xf[src0 + lo:src0 + hi]
+                                for k in range(hi - lo):
+                                    run_out[lo + k] = run_in[k]
+                            else:
+                                run_in = xf[src0 + lo * sw:src0 + hi * sw:sw]
+                                for k in range(hi - lo):
+                                    run_out[lo + k] = run_in[k]
+                            for k in range(hi, ow_n):
+                                run_out[k] = 0
+                tap += 1
+    return cols_t
+
+
 _im2col_serial, _im2col_parallel = njit_pair(_im2col)
 _col2im_serial, _col2im_parallel = njit_pair(_col2im)
+_im2col_transposed_serial, _im2col_transposed_parallel = njit_pair(_im2col_transposed)
 _gather_taps_serial, _gather_taps_parallel = njit_pair(_gather_taps)
 _spread_taps_serial, _spread_taps_parallel = njit_pair(_spread_taps)
 
@@ -384,6 +436,30 @@ def _sizes(shape):
     return shape[0], shape[1] * shape[2] * shape[3], shape[4], tuple(shape[1:4])
 
 
+def transposed_columns(channels, groups):
+    """True when im2col builds its matrix transposed (taps, positions): one channel and one
+    group, e.g. the MNIST convnet's first convolution (see _im2col_transposed)."""
+    return channels == 1 and groups == 1
+
+
+def _column_buffer(groups, rows, n_cols, dtype, transposed):
+    """Storage for one chunk's im2col columns, seen as (groups, rows, n_cols)."""
+    if transposed:
+        return np.empty((1, n_cols, rows), dtype).transpose(0, 2, 1)
+    return np.empty((groups, rows, n_cols), dtype)
+
+
+def _fill_columns(x, geometry, buffer, transposed):
+    """The im2col columns of the samples x into ``buffer`` (from _column_buffer with the
+    same ``transposed``); returns the (groups, rows, n_cols) view of the rows filled."""
+    rows = x.shape[0] * geometry.positions
+    if transposed:
+        _im2col_transposed_serial(x, *geometry.args()[:5], buffer[0].T)
+    else:
+        _im2col_serial(x, *geometry.args(), buffer[:, :rows])
+    return buffer[:, :rows]
+
+
 def conv_forward(x, w, geometry, keep_columns=True):
     """(z, columns): z (N * OD * OH * OW, F), the convolution of x (N, D, H, W, C) by w
     (KD, KH, KW, C/groups, F), C-contiguous; columns, the im2col matrix, when the batch was
@@ -412,11 +488,11 @@ def conv_forward(x, w, geometry, keep_columns=True):
         return z, None
     chunks = _chunks(n_samples, positions * n_taps * channels)
     kernels = _group_kernels(w, groups)
-    buffer = np.empty((groups, (chunks[0][1] - chunks[0][0]) * positions, n_taps * cg), x.dtype)
+    transposed = transposed_columns(channels, groups)
+    buffer = _column_buffer(groups, (chunks[0][1] - chunks[0][0]) * positions, n_taps * cg,
+                            x.dtype, transposed)
     for lo, hi in chunks:
-        rows = (hi - lo) * positions
-        cols = buffer[:, :rows]
-        _im2col_serial(x[lo:hi], *geometry.args(), cols)
+        cols = _fill_columns(x[lo:hi], geometry, buffer, transposed)
         if groups == 1:
             np.matmul(cols[0], kernels[0], out=z[lo * positions:hi * positions])
         else:
@@ -458,8 +534,9 @@ def conv_backward(dz, geometry, input_shape, kernel_shape, w=None, x=None, colum
         if columns is not None and len(chunks) != 1:
             columns = None
         size = (groups, (chunks[0][1] - chunks[0][0]) * positions, n_cols)
-        buffer = None if x is None else (columns if columns is not None
-                                         else np.empty(size, dz.dtype))
+        transposed = transposed_columns(channels, groups)
+        buffer = None if x is None else (columns if columns is not None else _column_buffer(
+            *size, dz.dtype, transposed))
         dcols = np.empty(size, dz.dtype) if w is not None else None
         sums = np.empty((n_cols, filters), dtype=dz.dtype)
     for index, (lo, hi) in enumerate(chunks):
@@ -485,9 +562,8 @@ def conv_backward(dz, geometry, input_shape, kernel_shape, w=None, x=None, colum
             continue
         rows = (hi - lo) * positions
         if x is not None:
-            cols = buffer[:, :rows]
-            if columns is None:
-                _im2col_serial(x[lo:hi], *geometry.args(), cols)
+            cols = buffer[:, :rows] if columns is not None else _fill_columns(
+                x[lo:hi], geometry, buffer, transposed)
             for g in range(groups):
                 part = cols[g].T @ dz_chunk[:, g * fg:(g + 1) * fg]
                 if index == 0:

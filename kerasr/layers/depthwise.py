@@ -56,10 +56,8 @@ def fused_call(op, activation, *args, **kwargs):
 
 
 # ---- depthwise ---------------------------------------------------------------------------
-class BaseDepthwiseConv(Layer):
-    """N-D depthwise convolution: each input channel convolved with its own
-    `depth_multiplier` filters; output channel c * depth_multiplier + m. The kernel has
-    shape (*kernel_size, channels, depth_multiplier), the bias (channels * depth_multiplier,)."""
+class _DepthwiseCommon(Layer):
+    """What depthwise and separable convolutions share: the depthwise step's arguments."""
 
     def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
@@ -86,6 +84,26 @@ class BaseDepthwiseConv(Layer):
         self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(ndim=rank + 2)
 
+    def get_config(self):
+        return {**super().get_config(), "kernel_size": self.kernel_size,
+                "strides": self.strides, "padding": self.padding,
+                "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
+                "dilation_rate": self.dilation_rate,
+                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
+                "depthwise_initializer": serialize(self.depthwise_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "depthwise_regularizer": serialize(self.depthwise_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "activity_regularizer": serialize(self.activity_regularizer),
+                "depthwise_constraint": serialize(self.depthwise_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}
+
+
+class BaseDepthwiseConv(_DepthwiseCommon):
+    """N-D depthwise convolution: each input channel convolved with its own
+    `depth_multiplier` filters; output channel c * depth_multiplier + m. The kernel has
+    shape (*kernel_size, channels, depth_multiplier), the bias (channels * depth_multiplier,)."""
+
     def build(self, input_shape):
         channels = known_channels(self, input_shape)
         self.kernel = self.add_weight(self.kernel_size + (channels, self.depth_multiplier),
@@ -109,19 +127,6 @@ class BaseDepthwiseConv(Layer):
         return conv_output_shape(self, input_shape,
                                  None if channels is None else channels * self.depth_multiplier)
 
-    def get_config(self):
-        return {**super().get_config(), "kernel_size": self.kernel_size,
-                "strides": self.strides, "padding": self.padding,
-                "depth_multiplier": self.depth_multiplier, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "depthwise_initializer": serialize(self.depthwise_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "depthwise_regularizer": serialize(self.depthwise_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "activity_regularizer": serialize(self.activity_regularizer),
-                "depthwise_constraint": serialize(self.depthwise_constraint),
-                "bias_constraint": serialize(self.bias_constraint)}
 
 
 class DepthwiseConv1D(BaseDepthwiseConv):
@@ -153,7 +158,7 @@ class DepthwiseConv2D(BaseDepthwiseConv):
 
 
 # ---- separable ---------------------------------------------------------------------------
-class BaseSeparableConv(Layer):
+class BaseSeparableConv(_DepthwiseCommon):
     """N-D separable convolution: a depthwise convolution (kernel (*kernel_size, channels,
     depth_multiplier)) then a pointwise projection of its channels (kernel (1, ..., 1,
     channels * depth_multiplier, filters)), the bias (filters,) and the activation."""
@@ -164,29 +169,14 @@ class BaseSeparableConv(Layer):
                  bias_initializer="zeros", depthwise_regularizer=None, pointwise_regularizer=None,
                  bias_regularizer=None, activity_regularizer=None, depthwise_constraint=None,
                  pointwise_constraint=None, bias_constraint=None, **kwargs):
-        super().__init__(**kwargs)
-        self.rank = rank
-        self.depth_multiplier = positive_int(self, "depth_multiplier", depth_multiplier)
+        super().__init__(rank, depth_multiplier, kernel_size, strides, padding, data_format,
+                         dilation_rate, activation, use_bias, depthwise_initializer,
+                         bias_initializer, depthwise_regularizer, bias_regularizer,
+                         activity_regularizer, depthwise_constraint, bias_constraint, **kwargs)
         self.filters = positive_int(self, "filters", filters)
-        self.kernel_size = normalize_tuple(kernel_size, rank, "kernel_size", self)
-        self.strides = normalize_tuple(strides, rank, "strides", self)
-        self.dilation_rate = normalize_tuple(dilation_rate, rank, "dilation_rate", self)
-        self.padding = normalize_padding(padding, self)
-        self.data_format = normalize_data_format(data_format, self)
-        check_strides_dilation(self)
-        self.activation = activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.depthwise_initializer = initializers.get(depthwise_initializer)
         self.pointwise_initializer = initializers.get(pointwise_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.depthwise_regularizer = regularizers.get(depthwise_regularizer)
         self.pointwise_regularizer = regularizers.get(pointwise_regularizer)
-        self.bias_regularizer = regularizers.get(bias_regularizer)
-        self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.depthwise_constraint = constraints.get(depthwise_constraint)
         self.pointwise_constraint = constraints.get(pointwise_constraint)
-        self.bias_constraint = constraints.get(bias_constraint)
-        self.input_spec = InputSpec(ndim=rank + 2)
 
     def build(self, input_shape):
         channels = known_channels(self, input_shape)
@@ -223,20 +213,9 @@ class BaseSeparableConv(Layer):
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "strides": self.strides,
-                "padding": self.padding, "data_format": self.data_format,
-                "dilation_rate": self.dilation_rate, "depth_multiplier": self.depth_multiplier,
-                "activation": activations.serialize(self.activation), "use_bias": self.use_bias,
-                "depthwise_initializer": serialize(self.depthwise_initializer),
                 "pointwise_initializer": serialize(self.pointwise_initializer),
-                "bias_initializer": serialize(self.bias_initializer),
-                "depthwise_regularizer": serialize(self.depthwise_regularizer),
                 "pointwise_regularizer": serialize(self.pointwise_regularizer),
-                "bias_regularizer": serialize(self.bias_regularizer),
-                "activity_regularizer": serialize(self.activity_regularizer),
-                "depthwise_constraint": serialize(self.depthwise_constraint),
-                "pointwise_constraint": serialize(self.pointwise_constraint),
-                "bias_constraint": serialize(self.bias_constraint)}
+                "pointwise_constraint": serialize(self.pointwise_constraint)}
 
 
 class SeparableConv1D(BaseSeparableConv):

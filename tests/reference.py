@@ -604,3 +604,210 @@ def ref_conv_transpose_nd(x, w, strides, dilation, out_spatial):
                 if all(0 <= o[a] < out_spatial[a] for a in range(rank)):
                     out[(n,) + o] += w[t] @ x[(n,) + i]
     return out
+
+
+# ------------------------------------------------------- recurrent: GRU, SimpleRNN
+
+
+def _ref_recurrent_options(inputs, mask, recurrent_dropout_mask, n_gates):
+    x = _f64(inputs)
+    batch, steps = x.shape[:2]
+    mask = np.ones((batch, steps), bool) if mask is None else np.asarray(mask, bool)
+    rdm = recurrent_dropout_mask
+    if rdm is not None:
+        rdm = _f64(rdm)
+        if rdm.ndim == 2:
+            rdm = np.stack([rdm] * n_gates)
+    return x, mask, rdm
+
+
+def _ref_recurrent_loop(x, h0, mask, go_backwards, return_sequences, zero_output_for_mask,
+                        step):
+    """Keras's masked time loop: step(t, h) -> new h for one sample; held/zeroed outputs."""
+    batch, steps = x.shape[:2]
+    h_all = _f64(h0).copy()
+    units = h_all.shape[1]
+    outputs = np.zeros((batch, steps, units))
+    for b in range(batch):
+        h = h_all[b].copy()
+        previous_output = np.zeros(units)
+        for s in range(steps):
+            t = steps - 1 - s if go_backwards else s
+            if mask[b, t]:
+                h = step(b, t, h)
+                previous_output = h.copy()
+                outputs[b, s] = h
+            else:
+                outputs[b, s] = 0.0 if zero_output_for_mask else previous_output
+        h_all[b] = h
+    output = outputs if return_sequences else outputs[:, -1]
+    return output, [h_all]
+
+
+def gru_sequence_reference(inputs, initial_states, kernel, recurrent_kernel, bias=None, *,
+                           reset_after=True, mask=None, recurrent_dropout_mask=None,
+                           go_backwards=False, return_sequences=False,
+                           zero_output_for_mask=False, activation="tanh",
+                           recurrent_activation="sigmoid"):
+    """Keras 3's GRUCell step by step; a (3, B, U) dropout mask is one mask per gate z, r, h
+    applied to h_{t-1} in the recurrent matmuls only."""
+    x, mask, rdm = _ref_recurrent_options(inputs, mask, recurrent_dropout_mask, 3)
+    w, u = _f64(kernel), _f64(recurrent_kernel)
+    n = u.shape[0]
+    if bias is None:
+        b_in, b_rec = np.zeros(3 * n), np.zeros(3 * n)
+    elif reset_after:
+        b_in, b_rec = _f64(bias)[0], _f64(bias)[1]
+    else:
+        b_in, b_rec = _f64(bias), np.zeros(3 * n)
+
+    def step(b, t, h):
+        hz, hr, hh_in = (h, h, h) if rdm is None else (h * rdm[0, b], h * rdm[1, b], h * rdm[2, b])
+        xw = x[b, t] @ w + b_in
+        z = ref_activation(xw[:n] + hz @ u[:, :n] + b_rec[:n], recurrent_activation)
+        r = ref_activation(xw[n:2 * n] + hr @ u[:, n:2 * n] + b_rec[n:2 * n],
+                           recurrent_activation)
+        if reset_after:
+            candidate = xw[2 * n:] + r * (hh_in @ u[:, 2 * n:] + b_rec[2 * n:])
+        else:
+            candidate = xw[2 * n:] + (r * hh_in) @ u[:, 2 * n:]
+        hh = ref_activation(candidate, activation)
+        return z * h + (1.0 - z) * hh
+
+    return _ref_recurrent_loop(x, initial_states[0], mask, go_backwards, return_sequences,
+                               zero_output_for_mask, step)
+
+
+def simple_rnn_sequence_reference(inputs, initial_states, kernel, recurrent_kernel, bias=None,
+                                  *, mask=None, recurrent_dropout_mask=None, go_backwards=False,
+                                  return_sequences=False, zero_output_for_mask=False,
+                                  activation="tanh"):
+    """Keras 3's SimpleRNNCell step by step: h = act(x W + b + (h*m) U)."""
+    x, mask, rdm = _ref_recurrent_options(inputs, mask, recurrent_dropout_mask, 1)
+    w, u = _f64(kernel), _f64(recurrent_kernel)
+    b_in = np.zeros(u.shape[1]) if bias is None else _f64(bias)
+
+    def step(b, t, h):
+        hm = h if rdm is None else h * rdm[0, b]
+        return ref_activation(x[b, t] @ w + b_in + hm @ u, activation)
+
+    return _ref_recurrent_loop(x, initial_states[0], mask, go_backwards, return_sequences,
+                               zero_output_for_mask, step)
+
+
+# ------------------------------------------------------------- convolutional LSTM (issue 5)
+
+
+def conv_lstm2d_sequence_reference(x, states, kernel, recurrent_kernel, bias=None, *,
+                                   strides=(1, 1), padding="valid", dilation_rate=(1, 1),
+                                   data_format="channels_last", mask=None, dropout_mask=None,
+                                   recurrent_dropout_mask=None, go_backwards=False,
+                                   return_sequences=False, zero_output_for_mask=False,
+                                   activation="tanh", recurrent_activation="sigmoid"):
+    """Keras 3's ConvLSTM2D, one step at a time in float64: per gate k (i, f, c, o),
+    z_k = conv(x_t * dm_k, W_k) + b_k + conv_same(h * rm_k, U_k); c = f c + i g, h = o act(c).
+    Masked steps keep h and c; their output is the previous output (zeros at first) or zeros
+    with zero_output_for_mask. Returns (output, [h, c]) in data_format's layout."""
+    first = data_format == "channels_first"
+    x = _f64(x)
+    if first:
+        x = np.moveaxis(x, 2, -1)
+    batch, steps = x.shape[:2]
+    kernel, recurrent_kernel = _f64(kernel), _f64(recurrent_kernel)
+    filters = kernel.shape[-1] // 4
+    bias = np.zeros(4 * filters) if bias is None else _f64(bias)
+
+    def per_gate(m, to_last):
+        if m is None:
+            return [None] * 4
+        m = _f64(m)
+        if to_last:
+            m = np.moveaxis(m, -3, -1)
+        return [m] * 4 if m.ndim == 4 else [m[k] for k in range(4)]
+
+    dms = per_gate(dropout_mask, first)
+    rms = per_gate(recurrent_dropout_mask, first)
+    probe = ref_convnd(x[:, 0], kernel[..., :filters], strides, dilation_rate, padding)
+    if states is None:
+        h, c = np.zeros(probe.shape), np.zeros(probe.shape)
+    else:
+        h, c = (np.moveaxis(_f64(s), 1, -1) if first else _f64(s) for s in states)
+    order = range(steps - 1, -1, -1) if go_backwards else range(steps)
+    previous = np.zeros(probe.shape)
+    outputs = []
+    for t in order:
+        z = []
+        for k in range(4):
+            cols = slice(k * filters, (k + 1) * filters)
+            xk = x[:, t] if dms[k] is None else x[:, t] * dms[k]
+            hk = h if rms[k] is None else h * rms[k]
+            z.append(ref_convnd(xk, kernel[..., cols], strides, dilation_rate, padding)
+                     + bias[cols]
+                     + ref_convnd(hk, recurrent_kernel[..., cols], (1, 1), (1, 1), "same"))
+        i = ref_activation(z[0], recurrent_activation)
+        f = ref_activation(z[1], recurrent_activation)
+        g = ref_activation(z[2], activation)
+        o = ref_activation(z[3], recurrent_activation)
+        c_new = f * c + i * g
+        h_new = o * ref_activation(c_new, activation)
+        keep = np.ones((batch, 1, 1, 1), bool) if mask is None else \
+            np.asarray(mask, bool)[:, t].reshape(batch, 1, 1, 1)
+        h = np.where(keep, h_new, h)
+        c = np.where(keep, c_new, c)
+        out = np.where(keep, h_new, 0.0 if zero_output_for_mask else previous)
+        previous = out
+        outputs.append(out)
+    output = np.stack(outputs, axis=1) if return_sequences else outputs[-1]
+    if first:
+        output = np.moveaxis(output, -1, 2 if return_sequences else 1)
+        h, c = np.moveaxis(h, -1, 1), np.moveaxis(c, -1, 1)
+    return output, [h, c]
+
+
+def _ref_rnn_activation(z, name):
+    """The activations the fused recurrent kernels support, in float64."""
+    if name == "tanh":
+        return np.tanh(z)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-z))
+    if name == "hard_sigmoid":
+        return np.clip((z + 3.0) / 6.0, 0.0, 1.0)
+    if name == "relu":
+        return np.maximum(z, 0.0)
+    if name == "linear":
+        return z
+    raise ValueError(name)
+
+
+def lstm_sequence_reference(inputs, initial_states, kernel, recurrent_kernel, bias=None, *,
+                            mask=None, recurrent_dropout_mask=None, go_backwards=False,
+                            return_sequences=False, zero_output_for_mask=False,
+                            activation="tanh", recurrent_activation="sigmoid"):
+    """Keras's LSTM step by step in float64: returns (output, [h_T, c_T])."""
+    x = _f64(inputs)
+    h, c = (_f64(s).copy() for s in initial_states)
+    w, u = _f64(kernel), _f64(recurrent_kernel)
+    units = u.shape[0]
+    b = np.zeros(4 * units) if bias is None else _f64(bias)
+    batch, steps = x.shape[:2]
+    held = np.zeros((batch, units))  # the previous output, for masked steps
+    outputs = []
+    for s in range(steps):
+        t = steps - 1 - s if go_backwards else s
+        h_in = h * _f64(recurrent_dropout_mask) if recurrent_dropout_mask is not None else h
+        z = x[:, t] @ w + h_in @ u + b
+        i = _ref_rnn_activation(z[:, :units], recurrent_activation)
+        f = _ref_rnn_activation(z[:, units:2 * units], recurrent_activation)
+        g = _ref_rnn_activation(z[:, 2 * units:3 * units], activation)
+        o = _ref_rnn_activation(z[:, 3 * units:], recurrent_activation)
+        c_new = f * c + i * g
+        h_new = o * _ref_rnn_activation(c_new, activation)
+        out = h_new.copy()
+        for n in range(batch):
+            if mask is not None and not mask[n, t]:
+                h_new[n], c_new[n] = h[n], c[n]
+                out[n] = 0.0 if zero_output_for_mask else held[n]
+        h, c, held = h_new, c_new, out
+        outputs.append(out)
+    output = np.stack(outputs, axis=1) if return_sequences else outputs[-1]
+    return output, [h, c]

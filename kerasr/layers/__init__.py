@@ -19,3 +19,6 @@ from .convolution import (BaseConv, BaseConvTranspose, Conv1D, Conv1DTranspose, 
                           Conv2DTranspose, Conv3D, Conv3DTranspose)
 from .depthwise import DepthwiseConv1D, DepthwiseConv2D, SeparableConv1D, SeparableConv2D  # noqa: F401
 from .locally_connected import LocallyConnected1D, LocallyConnected2D  # noqa: F401
+from .recurrent import GRU, LSTM, Recurrent, SimpleRNN  # noqa: F401
+from .wrappers import Bidirectional, TimeDistributed, Wrapper  # noqa: F401
+from .conv_lstm import ConvLSTM2D  # noqa: F401

@@ -327,8 +327,8 @@ class Embedding(Layer):
     def __init__(self, input_dim, output_dim, embeddings_initializer="uniform",
                  embeddings_regularizer=None, activity_regularizer=None,
                  embeddings_constraint=None, mask_zero=False, input_length=None, **kwargs):
-        if input_length is not None and "input_shape" not in kwargs \
-                and "batch_input_shape" not in kwargs:
+        if input_length is not None and kwargs.get("input_shape") is None \
+                and kwargs.get("batch_input_shape") is None:
             kwargs["input_shape"] = (input_length,)
         super().__init__(**kwargs)
         self.input_dim = positive_int(self, "input_dim", input_dim)

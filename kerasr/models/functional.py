@@ -182,6 +182,21 @@ class Functional(Model):
                 return node.layer.name
         return self.name
 
+    @property
+    def input_shape(self):
+        if not self.inputs:
+            raise AttributeError(f"Model {self.name} has no input shape yet: give its first layer "
+                                 f"input_shape= or call it on data.")
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if len(shapes) == 1 else shapes
+
+    @property
+    def output_shape(self):
+        if not self.outputs:
+            raise AttributeError(f"Model {self.name} has no output shape yet: give its first layer "
+                                 f"input_shape= or call it on data.")
+        return self.compute_output_shape(self.input_shape)
+
     def compute_output_shape(self, input_shape):
         shapes = [t.shape for t in self.outputs]
         return shapes[0] if not isinstance(self._nested_outputs, (list, tuple)) else shapes

@@ -17,11 +17,19 @@ from .depthwise import *  # noqa: F401,F403
 from .depthwise import __all__ as _depthwise_verbs
 from .convolution import *  # noqa: F401,F403
 from .convolution import __all__ as _convolution_verbs
+from .recurrent import *  # noqa: F401,F403
+from .recurrent import __all__ as _recurrent_verbs
+from .wrappers import *  # noqa: F401,F403
+from .wrappers import __all__ as _wrapper_verbs
+from .conv_lstm import *  # noqa: F401,F403
+from .conv_lstm import __all__ as _conv_lstm_verbs
 from .pipe import Verb  # noqa: F401
 
-__all__ = list(_layer_verbs) + list(_merge_verbs) + list(_normalization_verbs) + list(
-    _pooling_verbs) + list(_depthwise_verbs) + list(_convolution_verbs) + [
-    "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer", "get_weights",
-    "keras_model", "keras_model_sequential", "layer_input", "normalize", "plot", "pop_layer",
-    "predict", "predict_on_batch", "set_weights", "summary", "test_on_batch", "to_categorical",
-    "train_on_batch", "unfreeze_weights", "clone_model", "create_layer", "new_layer_class"]
+__all__ = [*_layer_verbs, *_merge_verbs, *_normalization_verbs, *_pooling_verbs,
+           *_depthwise_verbs, *_convolution_verbs, *_recurrent_verbs, *_conv_lstm_verbs,
+           *_wrapper_verbs,
+           "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer",
+           "get_weights", "keras_model", "keras_model_sequential", "layer_input", "normalize",
+           "plot", "pop_layer", "predict", "predict_on_batch", "set_weights", "summary",
+           "test_on_batch", "to_categorical", "train_on_batch", "unfreeze_weights",
+           "clone_model", "create_layer", "new_layer_class"]

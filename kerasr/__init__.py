@@ -10,7 +10,9 @@ from . import (activations, backend, callbacks, config, constraints, initializer
 from . import random as _random
 from .backend import *  # noqa: F401,F403
 from .callbacks import Callback, History  # noqa: F401
-from .datasets import dataset_boston_housing  # noqa: F401
+from .datasets import (dataset_boston_housing, dataset_cifar10, dataset_cifar100,  # noqa: F401
+                       dataset_fashion_mnist, dataset_imdb, dataset_imdb_word_index,
+                       dataset_mnist, dataset_reuters, dataset_reuters_word_index, get_file)
 from .engine import GradientTape, Tensor, Variable  # noqa: F401
 from .layers import Layer  # noqa: F401
 from .models import Functional, Model, Sequential  # noqa: F401
@@ -43,5 +45,8 @@ __all__ = sorted(
                                    (metrics, "metric_"), (initializers, "initializer_"),
                                    (regularizers, "regularizer_"), (constraints, "constraint_"))
        for name in _r_names(module, prefix)]
-    + ["dataset_boston_housing", "set_random_seed", "Callback", "History", "Layer", "Model",
+    + ["dataset_boston_housing", "dataset_cifar10", "dataset_cifar100", "dataset_fashion_mnist",
+       "dataset_imdb", "dataset_imdb_word_index", "dataset_mnist", "dataset_reuters",
+       "dataset_reuters_word_index", "get_file",
+       "set_random_seed", "Callback", "History", "Layer", "Model",
        "Sequential", "Functional", "GradientTape", "Tensor", "Variable"])

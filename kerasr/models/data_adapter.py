@@ -3,6 +3,8 @@
 Every check runs before training starts, so bad data never leaves a half-trained model.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import config
@@ -134,3 +136,76 @@ def take(arrays, index):
 
 def describe_shape(shape):
     return format_shape(shape)
+
+
+# ---- generators: Python generators/iterators of batches, and Keras-Sequence-like objects ----
+def is_generator(value):
+    """True for data that yields batches: a Python generator or iterator (kerasr's image
+    iterators included), or a Keras `Sequence`-like object (`__getitem__`, `__len__` and
+    `on_epoch_end`)."""
+    if isinstance(value, (np.ndarray, Tensor, list, tuple, dict, str, bytes)):
+        return False
+    return hasattr(value, "__next__") or all(
+        hasattr(value, name) for name in ("__getitem__", "__len__", "on_epoch_end"))
+
+
+def unpack_batch(batch, role):
+    """A generator's batch as (x, y, sample_weight): `x`, `(x,)`, `(x, y)` or `(x, y, sw)`
+    (a list counts as a tuple, as in Keras)."""
+    if isinstance(batch, list):
+        batch = tuple(batch)
+    if not isinstance(batch, tuple):
+        return batch, None, None
+    if 1 <= len(batch) <= 3:
+        return batch + (None,) * (3 - len(batch))
+    raise ValueError(f"{role} must yield batches x, (x, y) or (x, y, sample_weight); got a "
+                     f"batch of {len(batch)} elements.")
+
+
+class GeneratorBatches:
+    """`steps` batches per epoch drawn from a generator; `exhausted` once it has run dry."""
+
+    def __init__(self, source, steps, what, steps_name):
+        if steps is None:
+            try:
+                steps = len(source)
+            except TypeError:
+                raise ValueError(f"{what}: the data is a generator, which may never end: pass "
+                                 f"{steps_name}= (the number of batches to draw per epoch).") from None
+        if isinstance(steps, bool) or int(steps) != steps or steps < 1:
+            raise ValueError(f"{steps_name} must be a positive integer, got {steps!r}.")
+        self.source = source
+        self.steps = int(steps)
+        self.what = what
+        self.steps_name = steps_name
+        self.exhausted = False
+        self.drawn = 0
+        self._position = 0  # for Sequence-like sources
+
+    def _next(self):
+        # Sequence-like sources (kerasr's image flows too) are read by index from batch 0, as
+        # Keras reads a PyDataset: predict(flow) starts at the first image even if the flow was
+        # advanced by generator_next() before.
+        if not all(hasattr(self.source, name) for name in ("__getitem__", "__len__", "on_epoch_end")):
+            return next(self.source)
+        if self._position >= len(self.source):
+            self.source.on_epoch_end()
+            self._position = 0
+        if len(self.source) == 0:
+            raise StopIteration
+        self._position += 1
+        return self.source[self._position - 1]
+
+    def epoch(self):
+        """Yields the raw batches of one epoch; stops early (with a warning) if the source ends."""
+        for _ in range(self.steps):
+            try:
+                batch = self._next()
+            except StopIteration:
+                self.exhausted = True
+                warnings.warn(f"{self.what}: the generator ran out of data after {self.drawn} "
+                              f"batch(es); stopping. It must yield {self.steps_name} batches for "
+                              f"every epoch (e.g. loop forever, as the image flows do).")
+                return
+            self.drawn += 1
+            yield batch

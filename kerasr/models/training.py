@@ -216,21 +216,39 @@ class Trainer:
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
             validation_batch_size=None, validation_freq=1):
-        """Trains the model; returns a History."""
+        """Trains the model; returns a History.
+
+        `x` may also be a generator of batches (x, y) or (x, y, sample_weight), e.g. an image
+        flow: then `steps_per_epoch` batches make an epoch (required unless it has a length),
+        and `validation_data` may be a generator too, with `validation_steps`.
+        """
         self._assert_compiled("fit")
         batch_size = _positive_int(batch_size, "batch_size", 32)
         epochs = _non_negative_int(epochs, "epochs")
         if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
-        xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
-        n = len(xs[0])
+        source = None
+        if data.is_generator(x):
+            _check_generator_arguments("fit", y, sample_weight)
+            if validation_split:
+                raise ValueError("fit(): validation_split needs arrays; with a generator, pass "
+                                 "validation_data= (arrays or a generator) instead.")
+            source = data.GeneratorBatches(x, steps_per_epoch, "fit()", "steps_per_epoch")
+            n, steps = None, source.steps
+        else:
+            xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
+            n = len(xs[0])
         val = None
-        if validation_data is not None:
+        if validation_data is not None and data.is_generator(validation_data):
+            val = data.GeneratorBatches(validation_data, validation_steps, "fit()",
+                                        "validation_steps")
+        elif validation_data is not None:
             val = self._prepare(*_unpack_validation(validation_data), role_prefix="validation ")
         elif validation_split > 0:
             (xs, ys, sws), val, n = data.split_validation([xs, ys, sws], validation_split, n)
             val = tuple(val)
-        steps = math.ceil(n / batch_size)
+        if source is None:
+            steps = math.ceil(n / batch_size)
         verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
         own = [ProgbarLogger(verbose)] if verbose else []
@@ -244,29 +262,45 @@ class Trainer:
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, {})
             logs = {}
-            for step, index in enumerate(data.batch_indices(n, batch_size, shuffle, random.permutation)):
+            if source is not None:
+                batches = self._generator_batches(source, class_weight)
+            else:
+                batches = ((data.take(xs, index), data.take(ys, index), data.take(sws, index))
+                           for index in data.batch_indices(n, batch_size, shuffle, random.permutation))
+            for step, (batch_x, batch_y, batch_sw) in enumerate(batches):
                 callback_list.train_batch_begin(step, {})
-                logs = self._train_step(data.take(xs, index), data.take(ys, index),
-                                        data.take(sws, index) or [None] * len(self.outputs))
+                logs = self._train_step(batch_x, batch_y, batch_sw or [None] * len(self.outputs))
                 callback_list.train_batch_end(step, logs)
                 if self.stop_training:
                     break
             epoch_logs = dict(self._logs() if self._output_metrics is not None else logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                if isinstance(val, data.GeneratorBatches):
+                    val_logs = self._evaluate_batches(self._generator_batches(val))
+                else:
+                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             callback_list.call("on_epoch_end", epoch, epoch_logs)
-            if self.stop_training:
+            if self.stop_training or (source is not None and source.exhausted):
                 break
         callback_list.call("on_train_end", {})
         return history
 
+    def _generator_batches(self, source, class_weight=None):
+        """The checked (xs, ys, sample_weights) of each batch one epoch of `source` yields."""
+        for batch in source.epoch():
+            batch_x, batch_y, batch_sw = data.unpack_batch(batch, "The generator")
+            yield self._prepare(batch_x, batch_y, batch_sw, class_weight)
+
     def _evaluate_arrays(self, xs, ys, sws, batch_size, callback_list=None):
+        batches = ((data.take(xs, index), data.take(ys, index), data.take(sws, index))
+                   for index in data.batch_indices(len(xs[0]), batch_size, False, None))
+        return self._evaluate_batches(batches, callback_list)
+
+    def _evaluate_batches(self, batches, callback_list=None):
         self.reset_metrics()
-        n = len(xs[0])
-        for step, index in enumerate(data.batch_indices(n, batch_size, False, None)):
-            logs = self._test_step(data.take(xs, index), data.take(ys, index),
-                                   data.take(sws, index) or [None] * len(self.outputs))
+        for step, (batch_x, batch_y, batch_sw) in enumerate(batches):
+            logs = self._test_step(batch_x, batch_y, batch_sw or [None] * len(self.outputs))
             if callback_list is not None:
                 callback_list.call("on_test_batch_end", step, logs)
         logs = self._logs()
@@ -278,10 +312,18 @@ class Trainer:
         """Loss and metrics on data: a scalar, a list, or a dict with `return_dict=True`."""
         self._assert_compiled("evaluate")
         batch_size = _positive_int(batch_size, "batch_size", 32)
-        xs, ys, sws = self._prepare(x, y, sample_weight)
+        if data.is_generator(x):  # `steps` batches of a generator (all of it if it has a length)
+            _check_generator_arguments("evaluate", y, sample_weight)
+            batches = self._generator_batches(data.GeneratorBatches(x, steps, "evaluate()", "steps"))
+        else:
+            batches = None
+            xs, ys, sws = self._prepare(x, y, sample_weight)
         callback_list = CallbackList(list(callbacks or []), self, {"verbose": verbose})
         callback_list.call("on_test_begin", {})
-        logs = self._evaluate_arrays(xs, ys, sws, batch_size, callback_list)
+        if batches is not None:
+            logs = self._evaluate_batches(batches, callback_list)
+        else:
+            logs = self._evaluate_arrays(xs, ys, sws, batch_size, callback_list)
         callback_list.call("on_test_end", logs)
         if verbose not in (0, "0"):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in sorted(logs.items())))
@@ -293,19 +335,29 @@ class Trainer:
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """Outputs for the inputs `x`, computed batch by batch: an array (a list for several outputs)."""
         batch_size = _positive_int(batch_size, "batch_size", 32)
+        chunks = []
+        if data.is_generator(x):  # the inputs of `steps` batches (targets, if any, ignored)
+            for batch in data.GeneratorBatches(x, steps, "predict()", "steps").epoch():
+                xs = self._predict_inputs(data.unpack_batch(batch, "The generator")[0])
+                chunks.append([o.data for o in self._forward(xs, training=False)])
+            if not chunks:
+                raise ValueError("predict(): the generator yielded no batches.")
+        else:
+            xs = self._predict_inputs(x)
+            for index in data.batch_indices(len(xs[0]), batch_size, False, None):
+                chunks.append([o.data for o in self._forward(data.take(xs, index), training=False)])
+        if not chunks:
+            return np.zeros((0,) + tuple(self.outputs[0].shape[1:]), dtype=self.outputs[0].dtype)
+        results = [np.concatenate(parts) for parts in zip(*chunks)]
+        return results[0] if len(results) == 1 else results
+
+    def _predict_inputs(self, x):
         if not self.built:
             self._ensure_built(x)
         xs = data.as_array_list(x, self.input_names, "x", self.name)
         for array, symbolic in zip(xs, self.inputs):
             self._input_value(symbolic, array)
-        xs = data.cast_inputs(xs, self.inputs)
-        chunks = []
-        for index in data.batch_indices(len(xs[0]), batch_size, False, None):
-            chunks.append([o.data for o in self._forward(data.take(xs, index), training=False)])
-        if not chunks:
-            return np.zeros((0,) + tuple(self.outputs[0].shape[1:]), dtype=self.outputs[0].dtype)
-        results = [np.concatenate(parts) for parts in zip(*chunks)]
-        return results[0] if len(results) == 1 else results
+        return data.cast_inputs(xs, self.inputs)
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One gradient step on one batch; returns the loss (and metrics) on that batch."""
@@ -355,6 +407,12 @@ def _non_negative_int(value, name):
     if isinstance(value, bool) or int(value) != value or value < 0:
         raise ValueError(f"{name} must be a non-negative integer, got {value!r}.")
     return int(value)
+
+
+def _check_generator_arguments(what, y, sample_weight):
+    if y is not None or sample_weight is not None:
+        raise ValueError(f"{what}(): x is a generator, which yields the targets (and sample "
+                         f"weights) itself: leave y and sample_weight unset.")
 
 
 def _unpack_validation(validation_data):

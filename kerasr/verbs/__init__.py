@@ -21,13 +21,17 @@ from .recurrent import *  # noqa: F401,F403
 from .recurrent import __all__ as _recurrent_verbs
 from .wrappers import *  # noqa: F401,F403
 from .wrappers import __all__ as _wrapper_verbs
+from .preprocessing import *  # noqa: F401,F403
+from .preprocessing import __all__ as _preprocessing_verbs
+from .images import *  # noqa: F401,F403
+from .images import __all__ as _image_verbs
 from .conv_lstm import *  # noqa: F401,F403
 from .conv_lstm import __all__ as _conv_lstm_verbs
 from .pipe import Verb  # noqa: F401
 
 __all__ = [*_layer_verbs, *_merge_verbs, *_normalization_verbs, *_pooling_verbs,
            *_depthwise_verbs, *_convolution_verbs, *_recurrent_verbs, *_conv_lstm_verbs,
-           *_wrapper_verbs,
+           *_wrapper_verbs, *_preprocessing_verbs, *_image_verbs,
            "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer",
            "get_weights", "keras_model", "keras_model_sequential", "layer_input", "normalize",
            "plot", "pop_layer", "predict", "predict_on_batch", "set_weights", "summary",

@@ -306,7 +306,7 @@ def test_layer_matches_reference_with_states_and_mask(options, float64):
     x = rng.standard_normal(shape)
     layer(x)
     layer.set_weights([rng.standard_normal(w.shape) * 0.4 for w in layer.get_weights()])
-    state_shape = layer._expected_state_shape(3)
+    state_shape = layer._state_shape(3)
     h0, c0 = rng.standard_normal(state_shape), rng.standard_normal(state_shape)
     mask = np.array([[True, True, False, True], [False, False, False, False],
                      [False, True, True, False]])
@@ -383,7 +383,7 @@ def test_training_dropout_masks_are_keras_per_gate_masks(data_format, monkeypatc
     out = layer(x, training=True).data
     dropout_mask, recurrent_mask = drawn
     assert dropout_mask.shape == (4,) + shape[:1] + shape[2:]
-    assert recurrent_mask.shape == (4,) + layer._expected_state_shape(2)
+    assert recurrent_mask.shape == (4,) + layer._state_shape(2)
     kernel, recurrent, bias = layer.get_weights()
     expected, _ = ref.conv_lstm2d_sequence_reference(
         x, None, kernel, recurrent, bias, data_format=data_format, dropout_mask=dropout_mask,
@@ -439,7 +439,7 @@ def test_bad_inputs_name_the_layer():
               initial_state=[np.zeros((2, 5, 5, 2)), np.zeros((2, 3, 3, 2))])
     with pytest.raises(ValueError, match=r"clstm_in expects 2 initial states \[h, c\], got 1"):
         layer(np.zeros((2, 3, 5, 5, 1), np.float32), initial_state=[np.zeros((2, 3, 3, 2))])
-    with pytest.raises(ValueError, match=r"clstm_in expects a mask of shape \(batch, time\)"):
+    with pytest.raises(ValueError, match=r"clstm_in expects a mask of shape \(batch, timesteps\)"):
         layer(np.zeros((2, 3, 5, 5, 1), np.float32), mask=np.ones((2, 4), bool))
     with pytest.raises(ValueError, match=r"big_k: the kernel \(kernel_size \(5, 5\).* larger than "
                                          r"the input frames \(4, 4\)"):

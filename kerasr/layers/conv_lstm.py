@@ -16,7 +16,6 @@ ConvLSTM cell: four input masks and four recurrent masks (one per gate), fixed o
 
 import numpy as np
 
-from ..engine.tensor import Tensor
 from ..ops import convolution as conv_ops
 from ..ops.conv_lstm import conv_lstm2d_sequence
 from .arguments import (check_strides_dilation, normalize_data_format, normalize_padding,
@@ -32,6 +31,7 @@ class ConvLSTM2D(Recurrent):
 
     gate_count = 4
     state_count = 2
+    state_names = ("h", "c")
     rank = 2
 
     def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None,
@@ -107,7 +107,7 @@ class ConvLSTM2D(Recurrent):
                              f"input of shape {format_shape(sequence_shape)}.") from None
         return sizes
 
-    def _state_shape(self, batch, sequence_shape):
+    def _state_shape_for(self, batch, sequence_shape):
         rows, cols = self._state_spatial(sequence_shape)
         if self.data_format == "channels_first":
             return (batch, self.filters, rows, cols)
@@ -118,7 +118,7 @@ class ConvLSTM2D(Recurrent):
         if len(sequence_shape) != 5:
             raise ValueError(self._rank_message(sequence_shape))
         batch, steps = sequence_shape[0], sequence_shape[1]
-        state = self._state_shape(batch, sequence_shape)
+        state = self._state_shape_for(batch, sequence_shape)
         output = (batch, steps) + state[1:] if self.return_sequences else state
         if self.return_state:
             return [output, state, state]
@@ -175,70 +175,26 @@ class ConvLSTM2D(Recurrent):
                                    np.asarray(inner((2 * filters,), dtype=dtype))])
         return forget_gate_ones
 
-    # ---- states ----------------------------------------------------------------------------
-    def _expected_state_shape(self, batch):
-        return self._state_shape(batch, (batch, None) + tuple(self._frame_shape))
+    # ---- states and the sequence ---------------------------------------------------------
+    def _state_shape(self, batch):
+        return self._state_shape_for(batch, (batch, None) + tuple(self._frame_shape))
 
-    def _check_states(self, states, batch):
-        if len(states) != self.state_count:
-            raise ValueError(f"{self.name} expects {self.state_count} initial states [h, c], got "
-                             f"{len(states)}.")
-        expected = self._expected_state_shape(batch)
-        for i, state in enumerate(states):
-            if tuple(state.shape) != expected:
-                raise ValueError(f"{self.name} expects initial state {i} of shape "
-                                 f"{format_shape(expected)}, got {format_shape(state.shape)}.")
-
-    def _zero_states(self):
-        shape = self._expected_state_shape(self._batch_size)
-        return [np.zeros(shape, dtype=self.dtype) for _ in range(self.state_count)]
-
-    # ---- calling ---------------------------------------------------------------------------
-    def call(self, inputs, mask=None, training=None):
-        sequence, states = self._split_inputs(inputs)
-        if isinstance(mask, list):
-            mask = mask[0]
-        if sequence.ndim != 5:
-            raise ValueError(self._rank_message(sequence.shape))
-        self._check_input(tuple(sequence.shape))
+    def _run_sequence(self, sequence, states, training, **options):
+        # Keras 3's ConvLSTM cell draws one mask per gate, for the inputs and for the states.
         batch = sequence.shape[0]
-        if states is not None:
-            states = [self._to_tensor(s) for s in states]
-            self._check_states(states, batch)
-        elif self.stateful:
-            if batch != self._batch_size:
-                raise ValueError(f"{self.name} is stateful with batch size {self._batch_size}, got "
-                                 f"a batch of {batch}; keep the batch size fixed (and the number "
-                                 f"of samples a multiple of it).")
-            states = [Tensor(s) for s in self.states]
-        else:
-            states = None  # zeros, made by the op
         dropout_mask = recurrent_mask = None
         if training and self.dropout > 0.0:
             dropout_mask = _dropout_mask((4, batch) + tuple(sequence.shape[2:]), self.dropout,
                                          sequence.dtype)
         if training and self.recurrent_dropout > 0.0:
-            recurrent_mask = _dropout_mask(
-                (4,) + self._expected_state_shape(batch), self.recurrent_dropout, sequence.dtype)
-        if mask is not None:
-            mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
-            if mask.shape != tuple(sequence.shape[:2]):
-                raise ValueError(f"{self.name} expects a mask of shape (batch, time) = "
-                                 f"{format_shape(sequence.shape[:2])}, got "
-                                 f"{format_shape(mask.shape)}.")
-        output, final_states = conv_lstm2d_sequence(
+            recurrent_mask = _dropout_mask((4,) + self._state_shape(batch),
+                                           self.recurrent_dropout, sequence.dtype)
+        return conv_lstm2d_sequence(
             sequence, states, self.kernel, self.recurrent_kernel, self.bias,
             strides=self.strides, padding=self.padding, dilation_rate=self.dilation_rate,
-            data_format=self.data_format, mask=mask, dropout_mask=dropout_mask,
-            recurrent_dropout_mask=recurrent_mask, go_backwards=self.go_backwards,
-            return_sequences=self.return_sequences,
-            zero_output_for_mask=self.zero_output_for_mask, activation=self.activation,
-            recurrent_activation=self.recurrent_activation)
-        if self.stateful:
-            self.states = [np.array(s.data) for s in final_states]
-        if self.return_state:
-            return [output] + list(final_states)
-        return output
+            data_format=self.data_format, dropout_mask=dropout_mask,
+            recurrent_dropout_mask=recurrent_mask, activation=self.activation,
+            recurrent_activation=self.recurrent_activation, **options)
 
     def get_config(self):
         config_ = super().get_config()

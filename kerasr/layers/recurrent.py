@@ -35,6 +35,7 @@ class Recurrent(Layer):
 
     gate_count = 1
     state_count = 1
+    state_names = ("h",)
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -135,52 +136,57 @@ class Recurrent(Layer):
         sequence, states = inputs[0], list(inputs[1:])
         return sequence, (states or None)
 
+    def _state_shape(self, batch):
+        """The shape of each state for a batch."""
+        return (batch, self.units)
+
     def _check_states(self, states, batch):
         if len(states) != self.state_count:
-            raise ValueError(f"{self.name} expects {self.state_count} initial state(s), got "
-                             f"{len(states)}.")
+            names = ", ".join(self.state_names)
+            plural = "s" if self.state_count > 1 else ""
+            raise ValueError(f"{self.name} expects {self.state_count} initial state{plural} "
+                             f"[{names}], got {len(states)}.")
+        expected = self._state_shape(batch)
         for i, state in enumerate(states):
-            if tuple(state.shape) != (batch, self.units):
+            if tuple(state.shape) != expected:
                 raise ValueError(f"{self.name} expects initial state {i} of shape "
-                                 f"({batch}, {self.units}), got {format_shape(state.shape)}.")
+                                 f"{format_shape(expected)}, got {format_shape(state.shape)}.")
 
-    # ---- calling ---------------------------------------------------------------------------
-    def call(self, inputs, mask=None, training=None):
-        sequence, states = self._split_inputs(inputs)
-        if isinstance(mask, list):
-            mask = mask[0]
-        if sequence.ndim != 3:
-            raise ValueError(self._rank_message(sequence.shape))
-        batch = sequence.shape[0]
-        if self.input_spec is not None:
-            self._check_input(tuple(sequence.shape))
-        if states is not None:
-            states = [self._to_tensor(s) for s in states]
+    def _initial_states(self, given, batch, dtype):
+        """The states the sequence starts from: given, carried (stateful) or zeros."""
+        if given is not None:
+            states = [self._to_tensor(s) for s in given]
             self._check_states(states, batch)
-        elif self.stateful:
+            return states
+        if self.stateful:
             if batch != self._batch_size:
                 raise ValueError(f"{self.name} is stateful with batch size {self._batch_size}, got "
                                  f"a batch of {batch}; keep the batch size fixed (and the number "
                                  f"of samples a multiple of it).")
-            states = [Tensor(s) for s in self.states]
-        else:
-            states = [Tensor(np.zeros((batch, self.units), dtype=sequence.dtype))
-                      for _ in range(self.state_count)]
-        if training and self.dropout > 0.0:
-            keep = _dropout_mask((batch, sequence.shape[-1]), self.dropout, sequence.dtype)
-            sequence = ops.multiply(sequence, keep[:, None, :])
-        recurrent_mask = None
-        if training and self.recurrent_dropout > 0.0:
-            recurrent_mask = _dropout_mask((batch, self.units), self.recurrent_dropout,
-                                           sequence.dtype)
-        if mask is not None:
-            mask = np.asarray(mask, dtype=bool)
-            if mask.shape != tuple(sequence.shape[:2]):
-                raise ValueError(f"{self.name} expects a mask of shape (batch, timesteps) = "
-                                 f"{format_shape(sequence.shape[:2])}, got "
-                                 f"{format_shape(mask.shape)}.")
+            return [Tensor(s) for s in self.states]
+        return [Tensor(np.zeros(self._state_shape(batch), dtype=dtype))
+                for _ in range(self.state_count)]
+
+    def _sequence_mask(self, mask, sequence):
+        if isinstance(mask, list):
+            mask = mask[0]
+        if mask is None:
+            return None
+        mask = np.asarray(getattr(mask, "data", mask), dtype=bool)
+        if mask.shape != tuple(sequence.shape[:2]):
+            raise ValueError(f"{self.name} expects a mask of shape (batch, timesteps) = "
+                             f"{format_shape(sequence.shape[:2])}, got {format_shape(mask.shape)}.")
+        return mask
+
+    # ---- calling ---------------------------------------------------------------------------
+    def call(self, inputs, mask=None, training=None):
+        sequence, states = self._split_inputs(inputs)
+        if sequence.ndim != self.input_spec.ndim:
+            raise ValueError(self._rank_message(sequence.shape))
+        self._check_input(tuple(sequence.shape))
+        states = self._initial_states(states, sequence.shape[0], sequence.dtype)
         output, final_states = self._run_sequence(
-            sequence, states, mask=mask, recurrent_dropout_mask=recurrent_mask,
+            sequence, states, training=bool(training), mask=self._sequence_mask(mask, sequence),
             go_backwards=self.go_backwards, return_sequences=self.return_sequences,
             zero_output_for_mask=self.zero_output_for_mask)
         if self.stateful:
@@ -189,8 +195,23 @@ class Recurrent(Layer):
             return [output] + list(final_states)
         return output
 
-    def _run_sequence(self, sequence, states, **options):
+    def _run_sequence(self, sequence, states, training, **options):
+        """(output, final states) of the fused op; subclasses apply their dropout here."""
         raise NotImplementedError
+
+    def _dropped_inputs(self, sequence, training):
+        """The inputs with one dropout mask per sequence (fixed over time), in training."""
+        if not training or self.dropout == 0.0:
+            return sequence
+        keep = _dropout_mask((sequence.shape[0], sequence.shape[-1]), self.dropout,
+                             sequence.dtype)
+        return ops.multiply(sequence, keep[:, None, :])
+
+    def _recurrent_dropout_mask(self, sequence, training):
+        if not training or self.recurrent_dropout == 0.0:
+            return None
+        return _dropout_mask(self._state_shape(sequence.shape[0]), self.recurrent_dropout,
+                             sequence.dtype)
 
     def reset_states(self, states=None):
         """Zero the carried states of a stateful layer (or set them to `states`)."""
@@ -209,7 +230,7 @@ class Recurrent(Layer):
         self.states = [a.copy() for a in arrays]
 
     def _zero_states(self):
-        shape = (self._batch_size, self.units)
+        shape = self._state_shape(self._batch_size)
         return [np.zeros(shape, dtype=self.dtype) for _ in range(self.state_count)]
 
     def compute_mask(self, inputs, mask=None):
@@ -257,9 +278,11 @@ def _dropout_mask(shape, rate, dtype):
 class SimpleRNN(Recurrent):
     """Fully connected recurrence: h_t = activation(x_t @ kernel + h_{t-1} @ recurrent_kernel + bias)."""
 
-    def _run_sequence(self, sequence, states, **options):
-        return simple_rnn_sequence(sequence, states, self.kernel, self.recurrent_kernel,
-                                   self.bias, activation=self.activation, **options)
+    def _run_sequence(self, sequence, states, training, **options):
+        return simple_rnn_sequence(
+            self._dropped_inputs(sequence, training), states, self.kernel,
+            self.recurrent_kernel, self.bias, activation=self.activation,
+            recurrent_dropout_mask=self._recurrent_dropout_mask(sequence, training), **options)
 
 
 class LSTM(Recurrent):
@@ -268,6 +291,7 @@ class LSTM(Recurrent):
 
     gate_count = 4
     state_count = 2
+    state_names = ("h", "c")
 
     def __init__(self, units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
                  kernel_initializer="glorot_uniform", recurrent_initializer="orthogonal",
@@ -292,10 +316,12 @@ class LSTM(Recurrent):
                                    np.asarray(inner((2 * units,), dtype=dtype))])
         return forget_gate_ones
 
-    def _run_sequence(self, sequence, states, **options):
-        return lstm_sequence(sequence, states, self.kernel, self.recurrent_kernel, self.bias,
-                             activation=self.activation,
-                             recurrent_activation=self.recurrent_activation, **options)
+    def _run_sequence(self, sequence, states, training, **options):
+        return lstm_sequence(
+            self._dropped_inputs(sequence, training), states, self.kernel,
+            self.recurrent_kernel, self.bias, activation=self.activation,
+            recurrent_activation=self.recurrent_activation,
+            recurrent_dropout_mask=self._recurrent_dropout_mask(sequence, training), **options)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation,
@@ -320,10 +346,12 @@ class GRU(Recurrent):
         width = self.gate_count * self.units
         return (2, width) if self.reset_after else (width,)
 
-    def _run_sequence(self, sequence, states, **options):
-        return gru_sequence(sequence, states, self.kernel, self.recurrent_kernel, self.bias,
-                            reset_after=self.reset_after, activation=self.activation,
-                            recurrent_activation=self.recurrent_activation, **options)
+    def _run_sequence(self, sequence, states, training, **options):
+        return gru_sequence(
+            self._dropped_inputs(sequence, training), states, self.kernel,
+            self.recurrent_kernel, self.bias, reset_after=self.reset_after,
+            activation=self.activation, recurrent_activation=self.recurrent_activation,
+            recurrent_dropout_mask=self._recurrent_dropout_mask(sequence, training), **options)
 
     def get_config(self):
         return {**super().get_config(), "recurrent_activation": self.recurrent_activation,

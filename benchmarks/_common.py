@@ -162,6 +162,75 @@ def kerasr_workers(build, make_data, batch, predict_batch):
     return {"kerasr": train_and_predict, "startup": startup}
 
 
+def torch_worker_setup(seed):
+    """Import and return torch, set up as every PyTorch worker runs: 2 threads, subnormals
+    flushed to zero, seeded with `seed`. Call it before building the model or data."""
+    import torch
+
+    torch.set_num_threads(2)
+    # Without this, RMSprop's slots turn subnormal where gradients are zero and PyTorch slows
+    # by 2-3x within a few epochs; JAX, TensorFlow and kerasr flush them to zero.
+    torch.set_flush_denormal(True)
+    torch.manual_seed(seed)
+    return torch
+
+
+def emit_torch(model, loss_fn, x, y, args, batch, predict_batch, learning_rate=1e-3,
+               finish=None):
+    """Time a PyTorch model and `emit` the result: each epoch trains on shuffled minibatches of
+    `batch` with RMSprop (Keras's defaults: rho 0.9, epsilon 1e-7; lr `learning_rate`) on
+    `loss_fn(model(x[idx]), y[idx])`; predict runs batches of `predict_batch` in inference
+    mode and applies `finish` (e.g. softmax, as Keras's output layer does) to each output."""
+    import torch
+
+    # Keras's RMSprop defaults: lr 0.001, rho 0.9, epsilon 1e-7 (imdb_conv1d sets lr 1e-4).
+    opt = torch.optim.RMSprop(model.parameters(), lr=learning_rate, alpha=0.9, eps=1e-7)
+
+    def epoch():
+        model.train()
+        perm = torch.randperm(len(x))  # Keras shuffles every epoch
+        for i in range(0, len(x), batch):
+            idx = perm[i:i + batch]
+            opt.zero_grad(set_to_none=True)
+            loss_fn(model(x[idx]), y[idx]).backward()
+            opt.step()
+
+    def predict():
+        model.eval()
+        with torch.inference_mode():
+            for i in range(0, len(x), predict_batch):
+                out = model(x[i:i + predict_batch])
+                if finish is not None:
+                    finish(out)
+
+    emit({"name": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
+          **time_fit(epoch, predict, args.samples, args.epochs)})
+
+
+def keras_worker_setup(seed):
+    """Import and return Keras 3 on the JAX backend, seeded with `seed`."""
+    os.environ["KERAS_BACKEND"] = "jax"
+    import keras
+
+    keras.utils.set_random_seed(seed)
+    return keras
+
+
+def emit_keras(model, x, y, args, batch, predict_batch):
+    """Time a compiled Keras model and `emit` the result: each epoch is
+    ``fit(x, y, epochs=1, batch_size=batch)``, predict ``predict(x, batch_size=predict_batch)``."""
+    import keras
+
+    def epoch():
+        model.fit(x, y, epochs=1, batch_size=batch, verbose=0)
+
+    def predict():
+        model.predict(x, batch_size=predict_batch, verbose=0)
+
+    emit({"name": f"Keras {keras.__version__} / JAX", "threads": os.cpu_count(),
+          **time_fit(epoch, predict, args.samples, args.epochs)})
+
+
 def importable(*modules):
     return all(importlib.util.find_spec(m) is not None for m in modules)
 

@@ -41,12 +41,9 @@ def build_kerasr():
 
 
 def worker_torch(args):
-    import torch
+    torch = C.torch_worker_setup(SEED)
     from torch import nn
 
-    torch.set_num_threads(2)
-    torch.set_flush_denormal(True)  # as JAX, TensorFlow and kerasr do
-    torch.manual_seed(SEED)
     xn, yn = make_data(args.samples)
     x, y = torch.from_numpy(xn.astype("int64")), torch.from_numpy(yn)
 
@@ -61,50 +58,21 @@ def worker_torch(args):
             _, (h, _) = self.lstm(self.embedding(words))
             return self.head(h[-1]).squeeze(1)
 
-    model = TextLSTM()
-    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-    loss_fn = nn.BCEWithLogitsLoss()
-
-    def epoch():
-        model.train()
-        perm = torch.randperm(len(x))
-        for i in range(0, len(x), BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x[idx]), y[idx]).backward()
-            opt.step()
-
-    def predict():
-        model.eval()
-        with torch.inference_mode():
-            for i in range(0, len(x), BATCH):
-                torch.sigmoid(model(x[i:i + BATCH]))
-
-    C.emit({"name": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
-            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+    C.emit_torch(TextLSTM(), nn.BCEWithLogitsLoss(), x, y, args, BATCH, BATCH,
+                 finish=torch.sigmoid)
 
 
 def worker_keras_jax(args):
-    os.environ["KERAS_BACKEND"] = "jax"
-    import keras
+    keras = C.keras_worker_setup(SEED)
     from keras import layers
 
-    keras.utils.set_random_seed(SEED)
     x, y = make_data(args.samples)
     model = keras.Sequential([
         keras.Input(shape=(MAX_LEN,), dtype="int32"),
         layers.Embedding(MAX_FEATURES, 32), layers.LSTM(UNITS),
         layers.Dense(1, activation="sigmoid")])
     model.compile(optimizer="rmsprop", loss="binary_crossentropy")
-
-    def epoch():
-        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-
-    def predict():
-        model.predict(x, batch_size=BATCH, verbose=0)
-
-    C.emit({"name": f"Keras {keras.__version__} / JAX", "threads": os.cpu_count(),
-            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+    C.emit_keras(model, x, y, args, BATCH, BATCH)
 
 
 WORKERS = {**C.kerasr_workers(build_kerasr, make_data, BATCH, BATCH),

@@ -54,12 +54,9 @@ def c(*values):
 
 
 def worker_torch(args):
-    import torch
+    torch = C.torch_worker_setup(SEED)
     from torch import nn
 
-    torch.set_num_threads(2)
-    torch.set_flush_denormal(True)  # as JAX, TensorFlow and kerasr do
-    torch.manual_seed(SEED)
     xn, yn = make_data(args.samples)
     x = torch.from_numpy(xn).permute(0, 3, 1, 2).contiguous()
     labels = torch.from_numpy(yn.argmax(axis=1))
@@ -68,34 +65,14 @@ def worker_torch(args):
         nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(64, 64, 3), nn.ReLU(), nn.Flatten(),
         nn.Linear(576, 64), nn.ReLU(), nn.Linear(64, 10))
-    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
-    loss_fn = nn.CrossEntropyLoss()
-
-    def epoch():
-        model.train()
-        perm = torch.randperm(len(x))
-        for i in range(0, len(x), BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x[idx]), labels[idx]).backward()
-            opt.step()
-
-    def predict():
-        model.eval()
-        with torch.inference_mode():
-            for i in range(0, len(x), PREDICT_BATCH):
-                torch.softmax(model(x[i:i + PREDICT_BATCH]), dim=1)
-
-    C.emit({"name": f"PyTorch {torch.__version__}", "threads": torch.get_num_threads(),
-            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+    C.emit_torch(model, nn.CrossEntropyLoss(), x, labels, args, BATCH, PREDICT_BATCH,
+                 finish=lambda out: torch.softmax(out, dim=1))
 
 
 def worker_keras_jax(args):
-    os.environ["KERAS_BACKEND"] = "jax"
-    import keras
+    keras = C.keras_worker_setup(SEED)
     from keras import layers
 
-    keras.utils.set_random_seed(SEED)
     x, y = make_data(args.samples)
     model = keras.Sequential([
         keras.Input(shape=(28, 28, 1)),
@@ -104,15 +81,7 @@ def worker_keras_jax(args):
         layers.Conv2D(64, 3, activation="relu"), layers.Flatten(),
         layers.Dense(64, activation="relu"), layers.Dense(10, activation="softmax")])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-
-    def epoch():
-        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-
-    def predict():
-        model.predict(x, batch_size=PREDICT_BATCH, verbose=0)
-
-    C.emit({"name": f"Keras {keras.__version__} / JAX", "threads": os.cpu_count(),
-            **C.time_fit(epoch, predict, args.samples, args.epochs)})
+    C.emit_keras(model, x, y, args, BATCH, PREDICT_BATCH)
 
 
 WORKERS = {**C.kerasr_workers(build_kerasr, make_data, BATCH, PREDICT_BATCH),

@@ -57,49 +57,19 @@ def build_kerasr():
 
 
 def worker_torch(args):
-    import torch
-
-    torch.set_num_threads(2)
-    # Without this, RMSprop's slots turn subnormal where gradients are zero and PyTorch slows
-    # by 2-3x within a few epochs; JAX, TensorFlow and kerasr flush them to zero.
-    torch.set_flush_denormal(True)
-    torch.manual_seed(SEED)
+    torch = C.torch_worker_setup(SEED)
     xn, yn = make_data(args.samples)
     x, labels = torch.from_numpy(xn), torch.from_numpy(yn.argmax(axis=1))
     model = torch.nn.Sequential(
         torch.nn.Linear(N_IN, N_HIDDEN), torch.nn.ReLU(), torch.nn.Linear(N_HIDDEN, N_OUT)
     )
-    # Keras's RMSprop defaults: lr 0.001, rho 0.9, epsilon 1e-7.
-    opt = torch.optim.RMSprop(model.parameters(), lr=1e-3, alpha=0.9, eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()  # softmax + categorical crossentropy
-
-    def epoch():
-        model.train()
-        perm = torch.randperm(len(x))  # Keras shuffles every epoch
-        for i in range(0, len(x), BATCH):
-            idx = perm[i:i + BATCH]
-            opt.zero_grad(set_to_none=True)
-            loss_fn(model(x[idx]), labels[idx]).backward()
-            opt.step()
-
-    def predict():
-        model.eval()
-        with torch.inference_mode():
-            for i in range(0, len(x), BATCH):
-                torch.softmax(model(x[i:i + BATCH]), dim=1)
-
-    C.emit({
-        "name": f"PyTorch {torch.__version__}",
-        "threads": torch.get_num_threads(),
-        **C.time_fit(epoch, predict, args.samples, args.epochs),
-    })
+    C.emit_torch(model, loss_fn, x, labels, args, BATCH, BATCH,
+                 finish=lambda out: torch.softmax(out, dim=1))
 
 
 def worker_keras_jax(args):
-    os.environ["KERAS_BACKEND"] = "jax"
-    import keras
-
-    keras.utils.set_random_seed(SEED)
+    keras = C.keras_worker_setup(SEED)
     x, y = make_data(args.samples)
     model = keras.Sequential([
         keras.Input(shape=(N_IN,)),
@@ -107,18 +77,7 @@ def worker_keras_jax(args):
         keras.layers.Dense(N_OUT, activation="softmax"),
     ])
     model.compile(optimizer="rmsprop", loss="categorical_crossentropy")
-
-    def epoch():
-        model.fit(x, y, epochs=1, batch_size=BATCH, verbose=0)
-
-    def predict():
-        model.predict(x, batch_size=BATCH, verbose=0)
-
-    C.emit({
-        "name": f"Keras {keras.__version__} / JAX",
-        "threads": os.cpu_count(),
-        **C.time_fit(epoch, predict, args.samples, args.epochs),
-    })
+    C.emit_keras(model, x, y, args, BATCH, BATCH)
 
 
 WORKERS = {**C.kerasr_workers(build_kerasr, make_data, BATCH, BATCH),

@@ -461,7 +461,7 @@ def test_op_rejects_bad_shapes():
         conv_lstm2d_sequence(np.concatenate([x, x[..., :1]], -1), None, w, u, b)
     with pytest.raises(ValueError, match="recurrent kernel must have shape"):
         conv_lstm2d_sequence(x, None, w, u[:, :, :2], b)
-    with pytest.raises(ValueError, match="activation must be one of"):
+    with pytest.raises(ValueError, match="activation=.softmax. is not supported"):
         conv_lstm2d_sequence(x, None, w, u, b, activation="softmax")
     with pytest.raises(ValueError, match="recurrent_dropout_mask must have shape"):
         conv_lstm2d_sequence(x, None, w, u, b, recurrent_dropout_mask=np.ones((3, 5, 5, 3)))

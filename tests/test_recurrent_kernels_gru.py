@@ -11,6 +11,7 @@ from gradcheck import check_gradients
 from kerasr import ops
 from kerasr.engine import GradientTape, Variable
 from kerasr.kernels import gru as gru_kernels
+from kerasr.kernels import recurrent_common
 from kerasr.ops.gru import gru_sequence
 
 DTYPES = [np.float32, np.float64]
@@ -142,8 +143,8 @@ def test_fast_tanh_and_sigmoid_float32_accuracy():
     @numba.njit
     def both(x, t, s):
         for i in range(x.shape[0]):
-            t[i] = gru_kernels.fast_tanh(x[i])
-            s[i] = gru_kernels.fast_sigmoid(x[i])
+            t[i] = recurrent_common.fast_tanh(x[i])
+            s[i] = recurrent_common.fast_sigmoid(x[i])
 
     x = np.concatenate([np.linspace(-30, 30, 200001), [0.0, 1e-5, -3e-4, 5e-4]]).astype(
         np.float32)

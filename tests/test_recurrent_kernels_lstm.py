@@ -10,13 +10,14 @@ import pytest
 import reference as ref
 from kerasr.engine import GradientTape, Variable
 from kerasr.kernels import lstm as lstm_kernels
+from kerasr.kernels import recurrent_common
 from kerasr.ops.lstm import lstm_sequence
 
 from gradcheck import check_gradients
 
 VARIANTS = ["serial", "parallel"]
 DTYPES = [np.float32, np.float64]
-ACTIVATIONS = list(lstm_kernels.SUPPORTED_ACTIVATIONS)
+ACTIVATIONS = list(recurrent_common.SUPPORTED_ACTIVATIONS)
 
 
 @pytest.fixture(params=VARIANTS)
@@ -316,8 +317,8 @@ def test_float32_fast_tanh_and_sigmoid_accuracy():
         t = np.empty_like(z)
         s = np.empty_like(z)
         for i in range(z.shape[0]):
-            t[i] = lstm_kernels.fast_tanh(z[i])
-            s[i] = lstm_kernels.fast_sigmoid(z[i])
+            t[i] = recurrent_common.fast_tanh(z[i])
+            s[i] = recurrent_common.fast_sigmoid(z[i])
         return t, s
 
     z = np.concatenate([np.linspace(-30, 30, 200001), np.logspace(-8, 1, 1000),

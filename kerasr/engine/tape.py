@@ -88,6 +88,17 @@ class GradientTape:
         return result[0] if single_source else result
 
 
+def recording_tape(inputs):
+    """The tape that `record` would record an op with these inputs on (as record decides),
+    or None: then no gradient will be asked of the op, and it may skip keeping what its
+    backward needs."""
+    if _active_tapes:
+        tape = _active_tapes[-1]
+        if any(tape.tracks(t) for t in inputs):
+            return tape
+    return None
+
+
 def record(inputs, outputs, backward):
     """Wrap forward results as tensors and, while a tape tracks any input, record the op.
 

@@ -40,62 +40,21 @@ project's rule is serial next to BLAS (_jit.py). What was clear, per step (minim
   convolution, scipy's under Numba's np.dot) and the other load that cost: a whole training
   step of B=8 32x32 F=16 took 3.1 s median with both pools at 2 threads against 0.25 s with
   both held to one (threadpoolctl, not a dependency). Nothing in this module can hold them.
-The gate loops run one vectorisable loop per activation block, float32 through the LSTM
-kernels' rational tanh/sigmoid (no scalar libm calls), float64 through the exact functions.
+The gate loops run one vectorisable loop per activation block, float32 through the shared
+rational tanh/sigmoid of recurrent_common (no scalar libm calls), float64 through the exact
+functions.
 """
 
 import numpy as np
 
 from ._jit import dtype_const, njit_helper, njit_pair, prange
-from .activations import HARD_SIGMOID, LINEAR, RELU, SIGMOID, TANH, hard_sigmoid_scalar
-from .lstm import fast_sigmoid, fast_tanh
-
-SUPPORTED_ACTIVATIONS = {"tanh": TANH, "sigmoid": SIGMOID, "hard_sigmoid": HARD_SIGMOID,
-                         "relu": RELU, "linear": LINEAR}
-
-@njit_helper
-def _activate(z, lo, hi, code):
-    """z[lo:hi] = f(z[lo:hi]) in place, one loop per activation (vectorisable). float32 uses
-    the LSTM kernels' rational tanh/sigmoid (no scalar libm calls), float64 the exact ones."""
-    zero = dtype_const(z, 0.0)
-    if code == TANH:
-        for j in range(lo, hi):
-            z[j] = fast_tanh(z[j])
-    elif code == SIGMOID:
-        for j in range(lo, hi):
-            z[j] = fast_sigmoid(z[j])
-    elif code == HARD_SIGMOID:
-        for j in range(lo, hi):
-            z[j] = hard_sigmoid_scalar(z[j])
-    elif code == RELU:
-        for j in range(lo, hi):
-            v = z[j]
-            z[j] = zero if v < zero else v
-    # LINEAR: nothing
-
-
-@njit_helper
-def _times_derivative(a, g, lo, hi, code):
-    """g[lo:hi] *= f'(z), from the activated a[lo:hi] = f(z)."""
-    zero = dtype_const(g, 0.0)
-    one = dtype_const(g, 1.0)
-    if code == TANH:
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= one - v * v
-    elif code == SIGMOID:
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= v * (one - v)
-    elif code == HARD_SIGMOID:
-        sixth = dtype_const(g, 1.0 / 6.0)
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= sixth if (v > zero and v < one) else zero
-    elif code == RELU:
-        for j in range(lo, hi):
-            g[j] *= one if a[j] > zero else zero
-    # LINEAR: f' = 1
+from .recurrent_common import (
+    activate,
+    batch_chunks,
+    chunk_bounds,
+    sum_in_chunk_order,
+    times_derivative,
+)
 
 
 @njit_helper
@@ -186,9 +145,8 @@ def _forward(zx, bias, u2, u4, h0, c0, mask, rmask, rows, cols_n, kh, kw, backwa
     filters = four_f // 4
     zero = dtype_const(zx, 0.0)
     for chunk in prange(n_chunks):
-        lo = chunk * chunk_rows
-        hi = min(lo + chunk_rows, batch)
-        n = max(hi - lo, 0)
+        lo, hi = chunk_bounds(chunk, chunk_rows, batch)
+        n = hi - lo
         cols = np.empty((n * positions, kh * kw * filters), dtype=zx.dtype)
         part = np.empty((n * positions, filters), dtype=zx.dtype)
         zh = np.empty((n * positions, four_f), dtype=zx.dtype)
@@ -217,16 +175,16 @@ def _forward(zx, bias, u2, u4, h0, c0, mask, rmask, rows, cols_n, kh, kw, backwa
                     if on:
                         for j in range(four_f):
                             zrow[j] += xrow[j] + bias[j]
-                        _activate(zrow, 0, 2 * filters, ract_code)
-                        _activate(zrow, 2 * filters, 3 * filters, act_code)
-                        _activate(zrow, 3 * filters, four_f, ract_code)
+                        activate(zrow, 0, 2 * filters, ract_code)
+                        activate(zrow, 2 * filters, 3 * filters, act_code)
+                        activate(zrow, 3 * filters, four_f, ract_code)
                         for j in range(four_f):
                             grow[j] = zrow[j]
                         for f in range(filters):
                             c = zrow[filters + f] * c_prev[f] + zrow[f] * zrow[2 * filters + f]
                             c_new[f] = c
                             ac[f] = c
-                        _activate(ac, 0, filters, act_code)
+                        activate(ac, 0, filters, act_code)
                         for f in range(filters):
                             h = zrow[3 * filters + f] * ac[f]
                             h_new[f] = h
@@ -258,9 +216,8 @@ def _backward(dys, dh_t, dc_t, hs, cs, gates, u2, u4, mask, rmask, rows, cols_n,
     per_gate = rmask.shape[0] == 4
     n_taps = kh * kw * filters
     for chunk in prange(n_chunks):
-        lo = chunk * chunk_rows
-        hi = min(lo + chunk_rows, batch)
-        n = max(hi - lo, 0)
+        lo, hi = chunk_bounds(chunk, chunk_rows, batch)
+        n = hi - lo
         n_rows = n * positions
         cols = np.empty((n_rows, n_taps), dtype=dzx.dtype)
         dcols = np.empty((n_rows, n_taps), dtype=dzx.dtype)
@@ -308,12 +265,12 @@ def _backward(dys, dh_t, dc_t, hs, cs, gates, u2, u4, mask, rmask, rows, cols_n,
                         dcr = dc[b, p]
                         for f in range(filters):
                             ac[f] = c_new[f]
-                        _activate(ac, 0, filters, act_code)
+                        activate(ac, 0, filters, act_code)
                         for f in range(filters):
                             g_h[f] = dhr[f] + dy[f] + hold[f]
                             hold[f] = zero
                             g_c[f] = g_h[f] * grow[3 * filters + f]
-                        _times_derivative(ac, g_c, 0, filters, act_code)
+                        times_derivative(ac, g_c, 0, filters, act_code)
                         for f in range(filters):
                             gc = g_c[f] + dcr[f]
                             dzrow[f] = gc * grow[2 * filters + f]
@@ -322,9 +279,9 @@ def _backward(dys, dh_t, dc_t, hs, cs, gates, u2, u4, mask, rmask, rows, cols_n,
                             dzrow[3 * filters + f] = g_h[f] * ac[f]
                             dcr[f] = gc * grow[filters + f]
                             dhr[f] = zero  # h_{t-1} reaches z only: added below
-                        _times_derivative(grow, dzrow, 0, 2 * filters, ract_code)
-                        _times_derivative(grow, dzrow, 2 * filters, 3 * filters, act_code)
-                        _times_derivative(grow, dzrow, 3 * filters, four_f, ract_code)
+                        times_derivative(grow, dzrow, 0, 2 * filters, ract_code)
+                        times_derivative(grow, dzrow, 2 * filters, 3 * filters, act_code)
+                        times_derivative(grow, dzrow, 3 * filters, four_f, ract_code)
                     else:
                         for f in range(four_f):
                             dzrow[f] = zero
@@ -372,8 +329,7 @@ FORCE_VARIANT = None
 
 def chunking(batch):
     """(number of chunks, rows per chunk) for a batch."""
-    rows = max(1, -(-batch // _MAX_CHUNKS))
-    return max(1, -(-batch // rows)), rows
+    return batch_chunks(batch, -(-batch // _MAX_CHUNKS))
 
 
 def _variant(pair):
@@ -405,11 +361,6 @@ def conv_lstm_backward(dys, dh_t, dc_t, hs, cs, gates, u2, u4, mask, rmask, rows
            zero_output, act_code, ract_code, n_chunks, chunk_rows, dzx, du_parts, du4_parts, dh0,
            dc0)
     if per_gate:
-        du4 = du4_parts[0].copy()
-        for part in du4_parts[1:]:
-            du4 += part
+        du4 = sum_in_chunk_order(du4_parts)
         return np.ascontiguousarray(du4.transpose(1, 0, 2)).reshape(n_taps, four_f)
-    du = du_parts[0].copy()
-    for part in du_parts[1:]:
-        du += part
-    return du
+    return sum_in_chunk_order(du_parts)

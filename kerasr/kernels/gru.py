@@ -28,197 +28,25 @@ after activation (every supported activation's derivative is a function of its o
 and for reset_after=True rh (B, T, U) = h*m_h @ U_h + b1_h. The backward keeps the row's
 per-step gradients and forms the weight gradients as products over the whole sequence
 after the row's BPTT loop; it flushes gradients below smallest_normal/eps to zero (see
-flush_small). Measured timings and the serial/parallel choice: see PARALLEL_ROWS_MIN.
+recurrent_common.flush_limit). Serial or parallel: see recurrent_common.pick_variant.
 """
 
-import math
-
-import numba
 import numpy as np
-from numba.core import types as nbtypes
-from numba.extending import overload
 
-from ._jit import dtype_const, njit_helper, njit_pair, prange
-from .activations import (
-    ACTIVATION_CODES,
-    HARD_SIGMOID,
-    LINEAR,
-    RELU,
-    SIGMOID,
-    TANH,
-    sigmoid_scalar,
+from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange
+from .recurrent_common import (
+    ROWS_PER_TASK,
+    activate,
+    add_output_gradient,
+    batch_chunks,
+    chunk_bounds,
+    derivative,
+    emits,
+    first_unmasked,
+    flush_limit,
+    pick_variant,
+    sum_in_chunk_order,
 )
-
-# Activations the fused recurrent kernels support, by Keras name.
-SUPPORTED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear")
-
-
-def activation_code(name, argument="activation"):
-    """The kernel code of a supported activation name; ValueError otherwise."""
-    if name not in SUPPORTED_ACTIVATIONS:
-        raise ValueError(
-            f"{argument}={name!r} is not supported by the fused recurrent kernels; "
-            f"use one of {', '.join(repr(n) for n in SUPPORTED_ACTIVATIONS)}"
-        )
-    return ACTIVATION_CODES[name]
-
-
-# ------------------------------------------------------------------ fast tanh
-# math.tanh / math.exp are scalar libm calls that keep loops scalar (perf-notes: an LSTM
-# forward took 146 ms that way vs 12 ms with a rational tanh). In float32 a clamped
-# rational minimax approximation (the one Eigen uses for float tanh; max error about
-# 2 ulp on [-7.9, 7.9], where float32 tanh is already +-1 beyond) vectorises. float64
-# keeps libm: it is the gradient-check and reference path, not the fast one.
-
-
-def fast_tanh(x):
-    raise NotImplementedError("fast_tanh is only usable inside jitted code")
-
-
-def fast_sigmoid(x):
-    raise NotImplementedError("fast_sigmoid is only usable inside jitted code")
-
-
-@overload(fast_tanh)
-def _fast_tanh_overload(x):
-    if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
-        f = np.float32
-        clamp = f(7.90531110763549805)
-        a1, a3, a5 = f(4.89352455891786e-03), f(6.37261928875436e-04), f(1.48572235717979e-05)
-        a7, a9 = f(5.12229709037114e-08), f(-8.60467152213735e-11)
-        a11, a13 = f(2.00018790482477e-13), f(-2.76076847742355e-16)
-        b0, b2 = f(4.89352518554385e-03), f(2.26843463243900e-03)
-        b4, b6 = f(1.18534705686654e-04), f(1.19825839466702e-06)
-        tiny = f(4e-4)
-
-        def impl(x):
-            c = min(max(x, -clamp), clamp)
-            x2 = c * c
-            p = a13
-            p = p * x2 + a11
-            p = p * x2 + a9
-            p = p * x2 + a7
-            p = p * x2 + a5
-            p = p * x2 + a3
-            p = p * x2 + a1
-            p = p * c
-            q = b6
-            q = q * x2 + b4
-            q = q * x2 + b2
-            q = q * x2 + b0
-            return x if abs(x) < tiny else p / q
-
-        return impl
-
-    def impl64(x):
-        return math.tanh(x)
-
-    return impl64
-
-
-@overload(fast_sigmoid)
-def _fast_sigmoid_overload(x):
-    if isinstance(x, nbtypes.Float) and x.bitwidth == 32:
-        half = np.float32(0.5)
-
-        def impl(x):
-            # absolute error ~1e-7; tiny outputs (x < -17) come out as 0, as float32 1 - s.
-            return half + half * fast_tanh(half * x)
-
-        return impl
-
-    def impl64(x):
-        return sigmoid_scalar(x)
-
-    return impl64
-
-
-# --------------------------------------------------------- small gradients
-# Backward through many steps, the gradient reaching early steps decays geometrically
-# (times z < 1 per step) into subnormal numbers, where every operation costs ~100x: with
-# recurrent dropout the Jena GRU backward went from 14 ms to 90 ms. As TensorFlow/XLA's
-# flush-to-zero does for subnormals, the BPTT carries zero instead of any gradient below
-# smallest_normal / eps (2^-103 in float32), so that its products with other factors
-# stay normal too; such values are below eps * smallest_normal of anything they add to.
-
-
-def flush_limit(like):
-    raise NotImplementedError("flush_limit is only usable inside jitted code")
-
-
-@overload(flush_limit)
-def _flush_limit_overload(like):
-    target = like.dtype if isinstance(like, nbtypes.Array) else like
-    info = np.finfo(str(target))
-    limit = float(info.tiny) / float(info.eps)
-
-    def impl(like):
-        return target(limit)
-
-    return impl
-
-
-@njit_helper
-def flush_small(x, limit):
-    return x - x if abs(x) < limit else x  # x - x: a zero of x's type; NaN stays NaN
-
-
-# ------------------------------------------------------- activation helpers
-
-
-@njit_helper
-def activate(buf, start, stop, code):
-    """buf[start:stop] = f(buf[start:stop]) in place (one loop per code)."""
-    zero = dtype_const(buf, 0.0)
-    one = dtype_const(buf, 1.0)
-    if code == TANH:
-        for j in range(start, stop):
-            buf[j] = fast_tanh(buf[j])
-    elif code == SIGMOID:
-        for j in range(start, stop):
-            buf[j] = fast_sigmoid(buf[j])
-    elif code == HARD_SIGMOID:
-        three = dtype_const(buf, 3.0)
-        sixth = dtype_const(buf, 1.0 / 6.0)
-        for j in range(start, stop):
-            t = (buf[j] + three) * sixth
-            buf[j] = zero if t < zero else (one if t > one else t)
-    elif code == RELU:
-        for j in range(start, stop):
-            v = buf[j]
-            buf[j] = zero if v < zero else v
-    elif code == LINEAR:
-        pass
-    else:
-        raise ValueError("unsupported recurrent activation code")
-
-
-@njit_helper
-def derivative(a, code):
-    """f'(z) from a = f(z) for the supported activations."""
-    zero = dtype_const(a, 0.0)
-    one = dtype_const(a, 1.0)
-    if code == TANH:
-        return one - a * a
-    if code == SIGMOID:
-        return a * (one - a)
-    if code == HARD_SIGMOID:
-        return dtype_const(a, 1.0 / 6.0) if (a > zero and a < one) else zero
-    if code == RELU:
-        return one if a > zero else zero
-    return one
-
-
-@njit_helper
-def first_unmasked(mask, has_mask, i, steps, backwards):
-    """Processing index of row i's first unmasked step (steps if none)."""
-    if not has_mask:
-        return 0
-    for s in range(steps):
-        t = steps - 1 - s if backwards else s
-        if mask[i, t]:
-            return s
-    return steps
 
 
 # ------------------------------------------------------------------ forward
@@ -226,9 +54,11 @@ def first_unmasked(mask, has_mask, i, steps, backwards):
 
 @njit_helper
 def gru_forward_rows(first_row, stop_row, x, w, b0, ur, b1, h0, rdm, mask, has_mask, has_rdm,
-                     reset_after, backwards, zero_output, return_sequences, act, ract,
+                     reset_after, backwards, zero_output, return_sequences, act, ract, keep,
                      out_seq, out_last, h_final, h_prev, gates, rh):
-    """The whole sequence for rows [first_row, stop_row)."""
+    """The whole sequence for rows [first_row, stop_row). With ``keep`` h_prev, gates and rh
+    are kept for the backward, (B, T, .); without (inference) they are (B, 1, .) scratch
+    that every step overwrites (the same arithmetic: the same results)."""
     steps, features = x.shape[1], x.shape[2]
     u3 = w.shape[1]
     units = u3 // 3
@@ -256,11 +86,12 @@ def gru_forward_rows(first_row, stop_row, x, w, b0, ur, b1, h0, rdm, mask, has_m
         on = True
         for s in range(steps):
             t = steps - 1 - s if backwards else s
+            ts = t if keep else 0  # the slot of the kept buffers
             on = mask[i, t] if has_mask else True
             if on:
                 seen = True
                 for k in range(units):
-                    h_prev[i, t, k] = h[k]
+                    h_prev[i, ts, k] = h[k]
                 # input projection x_t @ W + b0
                 for j in range(u3):
                     a[j] = b0[j]
@@ -293,7 +124,7 @@ def gru_forward_rows(first_row, stop_row, x, w, b0, ur, b1, h0, rdm, mask, has_m
                 if reset_after:
                     for j in range(units):
                         rhj = acc[2 * units + j]
-                        rh[i, t, j] = rhj
+                        rh[i, ts, j] = rhj
                         a[2 * units + j] += a[units + j] * rhj
                 else:
                     # (r * h) @ diag(m_h) U_h; acc's last block is free here
@@ -307,37 +138,29 @@ def gru_forward_rows(first_row, stop_row, x, w, b0, ur, b1, h0, rdm, mask, has_m
                         a[j] += acc[j]
                 activate(a, 2 * units, u3, act)
                 for j in range(u3):
-                    gates[i, t, j] = a[j]
+                    gates[i, ts, j] = a[j]
                 for k in range(units):
                     zk = a[k]
                     h[k] = zk * h[k] + (one - zk) * a[2 * units + k]
             if return_sequences:
-                emit = on if zero_output else seen
+                emit = emits(on, seen, zero_output)
                 for k in range(units):
                     out_seq[i, s, k] = h[k] if emit else zero
-        emit = on if zero_output else seen
+        emit = emits(on, seen, zero_output)
         for k in range(units):
             out_last[i, k] = h[k] if emit else zero
             h_final[i, k] = h[k]
 
 
-# Rows per task of the parallel variants (a fixed split, so the per-task partial weight
-# gradients and their reduction order do not depend on the thread count). Both variants
-# call the same compiled row helpers: compiled inline into a parfor body, the same loops
-# came out rounded differently (FMA contraction / reassociation), not bit-identical.
-ROWS_PER_TASK = 8
-
-
 def _gru_forward(x, w, b0, ur, b1, h0, rdm, mask, has_mask, has_rdm, reset_after, backwards,
-                 zero_output, return_sequences, act, ract,
+                 zero_output, return_sequences, act, ract, keep, n_tasks, task_rows,
                  out_seq, out_last, h_final, h_prev, gates, rh):
     batch = x.shape[0]
-    for task in prange((batch + ROWS_PER_TASK - 1) // ROWS_PER_TASK):
-        lo = task * ROWS_PER_TASK
-        gru_forward_rows(lo, min(lo + ROWS_PER_TASK, batch), x, w, b0, ur, b1, h0, rdm, mask,
-                         has_mask, has_rdm, reset_after, backwards, zero_output,
-                         return_sequences, act, ract, out_seq, out_last, h_final, h_prev,
-                         gates, rh)
+    for task in prange(n_tasks):
+        lo, hi = chunk_bounds(task, task_rows, batch)
+        gru_forward_rows(lo, hi, x, w, b0, ur, b1, h0, rdm, mask, has_mask, has_rdm,
+                         reset_after, backwards, zero_output, return_sequences, act, ract,
+                         keep, out_seq, out_last, h_final, h_prev, gates, rh)
     return out_last
 
 
@@ -382,7 +205,7 @@ def gru_backward_rows(first_row, stop_row, g_out, g_state, x, w, urt, rdm, mask,
     one = dtype_const(w, 1.0)
     zero = dtype_const(w, 0.0)
     masked_urt = np.empty((u3, units), dtype=w.dtype) if has_rdm else urt
-    limit = flush_limit(w)
+    limit = flush_limit(w)  # see recurrent_common: no subnormal gradients
     dh = np.empty(units, dtype=w.dtype)
     dhp = np.empty(units, dtype=w.dtype)
     e = np.empty(units, dtype=w.dtype)
@@ -421,14 +244,8 @@ def gru_backward_rows(first_row, stop_row, g_out, g_state, x, w, urt, rdm, mask,
         for s in range(steps - 1, -1, -1):
             t = steps - 1 - s if backwards else s
             on = mask[i, t] if has_mask else True
-            emit = on if zero_output else s >= first
-            if emit:
-                if return_sequences:
-                    for k in range(units):
-                        dh[k] += g_out[i, s, k]
-                elif s == steps - 1:
-                    for k in range(units):
-                        dh[k] += g_out[i, 0, k]
+            if emits(on, s >= first, zero_output):
+                add_output_gradient(dh, g_out, i, s, steps, return_sequences)
             if not on:
                 for j in range(u3):
                     d_all[t, j] = zero
@@ -481,10 +298,10 @@ def gru_backward_rows(first_row, stop_row, g_out, g_state, x, w, urt, rdm, mask,
                 for k in range(units):
                     dhp[k] += dj * wt[j, k]
             for k in range(units):
-                dh[k] = flush_small(dhp[k], limit)
+                dh[k] = flush_subnormal(dhp[k], limit)
             for j in range(u3):
-                d[j] = flush_small(d[j], limit)
-                gx[j] = flush_small(gx[j], limit)
+                d[j] = flush_subnormal(d[j], limit)
+                gx[j] = flush_subnormal(gx[j], limit)
             for j in range(u3):
                 d_all[t, j] = d[j]
                 gx_all[t, j] = gx[j]
@@ -523,41 +340,17 @@ def gru_backward_rows(first_row, stop_row, g_out, g_state, x, w, urt, rdm, mask,
 
 
 def _gru_backward(g_out, g_state, x, w, urt, rdm, mask, has_mask, has_rdm, reset_after,
-                  backwards, zero_output, return_sequences, act, ract,
-                  h_prev, gates, rh, dx, dh0, dw, dur, db):
-    batch, features = x.shape[0], x.shape[2]
-    u3 = w.shape[1]
-    units = u3 // 3
-    n_tasks = (batch + ROWS_PER_TASK - 1) // ROWS_PER_TASK
-    dw_part = np.empty((n_tasks, features, u3), dtype=w.dtype)
-    dur_part = np.empty((n_tasks, units, u3), dtype=w.dtype)
-    db_part = np.empty((n_tasks, 2, u3), dtype=w.dtype)
+                  backwards, zero_output, return_sequences, act, ract, n_tasks, task_rows,
+                  h_prev, gates, rh, dx, dh0, dw_part, dur_part, db_part):
+    """Each task's partial weight gradients into dw_part[task], dur_part[task] and
+    db_part[task] (summed in task order by the caller)."""
+    batch = x.shape[0]
     for task in prange(n_tasks):
-        lo = task * ROWS_PER_TASK
-        gru_backward_rows(lo, min(lo + ROWS_PER_TASK, batch), g_out, g_state, x, w, urt, rdm,
-                          mask, has_mask, has_rdm, reset_after, backwards, zero_output,
-                          return_sequences, act, ract, h_prev, gates, rh, dx, dh0,
-                          dw_part[task], dur_part[task], db_part[task])
-    # partial sums reduced in task order: the same result serial or parallel
-    for f in range(features):
-        for j in range(u3):
-            dw[f, j] = dw_part[0, f, j]
-    for k in range(units):
-        for j in range(u3):
-            dur[k, j] = dur_part[0, k, j]
-    for j in range(u3):
-        db[0, j] = db_part[0, 0, j]
-        db[1, j] = db_part[0, 1, j]
-    for task in range(1, n_tasks):
-        for f in range(features):
-            for j in range(u3):
-                dw[f, j] += dw_part[task, f, j]
-        for k in range(units):
-            for j in range(u3):
-                dur[k, j] += dur_part[task, k, j]
-        for j in range(u3):
-            db[0, j] += db_part[task, 0, j]
-            db[1, j] += db_part[task, 1, j]
+        lo, hi = chunk_bounds(task, task_rows, batch)
+        gru_backward_rows(lo, hi, g_out, g_state, x, w, urt, rdm, mask, has_mask, has_rdm,
+                          reset_after, backwards, zero_output, return_sequences, act, ract,
+                          h_prev, gates, rh, dx, dh0, dw_part[task], dur_part[task],
+                          db_part[task])
     return dh0
 
 
@@ -568,37 +361,25 @@ _gru_backward_serial, _gru_backward_parallel = njit_pair(_gru_backward)
 # per row task, next to the recurrence. Measured on the shared 2-core box (Jena GRU:
 # B=128, T=120, F=14, U=32, float32): the four numpy GEMMs such a step needs took 5-9 ms
 # on one OpenBLAS thread and 120-580 ms on two while other processes held the cores;
-# fused here they cost ~2 ms of kernel time.
-# Serial vs parallel: alone, the parallel kernels took 2.7 + 3.9 ms (forward + backward)
-# vs 4.8 + 7.7 ms serial; but in a whole training step (kerasr layer_gru -> dense,
-# rmsprop, mae) serial took 12.9 ms per batch and parallel 20.0 ms: the thread pool
-# fights the other ops' 2-thread BLAS calls (as in _jit's notes); with OpenBLAS held to
-# one thread (threadpoolctl) the parallel step took 6.5 ms vs 12.4 serial. So the entry
-# points run serial unless asked (``parallel=True``) or the batch is huge.
-PARALLEL_ROWS_MIN = 1 << 30
-
-
-def pick_variant(pair, batch, parallel=None):
-    """The serial or parallel dispatcher of ``pair``: as asked, or by batch size."""
-    if parallel is None:
-        parallel = batch >= PARALLEL_ROWS_MIN and numba.get_num_threads() > 1
-    return pair[1] if parallel else pair[0]
+# fused here they cost ~2 ms of kernel time. Serial or parallel: see pick_variant.
 
 
 def gru_forward(x, w, b0, ur, b1, h0, rdm, mask, reset_after, backwards, zero_output,
                 return_sequences, act, ract, out_seq, out_last, h_final, h_prev, gates, rh,
-                has_mask=False, has_rdm=False, parallel=None):
+                has_mask=False, has_rdm=False, keep=True, parallel=None):
     """Runs the GRU over x (B, T, F); see the module docstring for the arrays.
 
     b0 / b1 (3U,): input / recurrent bias (zeros without); rdm (3, B, U) and mask (B, T)
     bool may be dummies when has_rdm / has_mask are False; out_seq (B, T, U) only with
-    return_sequences, rh (B, T, U) only with reset_after (dummies otherwise).
+    return_sequences, rh (B, T, U) only with reset_after (dummies otherwise). Without
+    ``keep`` (inference), h_prev, gates and rh are (B, 1, .) scratch.
     ``parallel``: None chooses by batch size.
     """
     kernel = pick_variant((_gru_forward_serial, _gru_forward_parallel), x.shape[0], parallel)
+    n_tasks, task_rows = batch_chunks(x.shape[0], ROWS_PER_TASK)
     return kernel(x, w, b0, ur, b1, h0, rdm, mask, bool(has_mask), bool(has_rdm),
                   bool(reset_after), bool(backwards), bool(zero_output),
-                  bool(return_sequences), int(act), int(ract),
+                  bool(return_sequences), int(act), int(ract), bool(keep), n_tasks, task_rows,
                   out_seq, out_last, h_final, h_prev, gates, rh)
 
 
@@ -608,7 +389,16 @@ def gru_backward(g_out, g_state, x, w, urt, rdm, mask, reset_after, backwards, z
     """BPTT through the stored forward: fills dx (B, T, F), dh0 (B, U), dw (F, 3U),
     dur (U, 3U) and db (2, 3U) = gradients of the input and the recurrent bias."""
     kernel = pick_variant((_gru_backward_serial, _gru_backward_parallel), x.shape[0], parallel)
-    return kernel(g_out, g_state, x, w, urt, rdm, mask, bool(has_mask), bool(has_rdm),
-                  bool(reset_after), bool(backwards), bool(zero_output),
-                  bool(return_sequences), int(act), int(ract),
-                  h_prev, gates, rh, dx, dh0, dw, dur, db)
+    n_tasks, task_rows = batch_chunks(x.shape[0], ROWS_PER_TASK)
+    dw_part = np.empty((n_tasks,) + dw.shape, dtype=dw.dtype)
+    dur_part = np.empty((n_tasks,) + dur.shape, dtype=dur.dtype)
+    db_part = np.empty((n_tasks,) + db.shape, dtype=db.dtype)
+    kernel(g_out, g_state, x, w, urt, rdm, mask, bool(has_mask), bool(has_rdm),
+           bool(reset_after), bool(backwards), bool(zero_output), bool(return_sequences),
+           int(act), int(ract), n_tasks, task_rows, h_prev, gates, rh, dx, dh0, dw_part,
+           dur_part, db_part)
+    # partial sums added in task order: the same result serial or parallel
+    sum_in_chunk_order(dw_part, dw)
+    sum_in_chunk_order(dur_part, dur)
+    sum_in_chunk_order(db_part, db)
+    return dh0

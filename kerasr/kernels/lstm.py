@@ -11,7 +11,10 @@ Per step and chunk, the gate pre-activations are one small GEMM [x_t, h_{t-1}] @
 recurrent_kernel] (numba's np.dot: single-threaded BLAS at these sizes, see `chunking`); the
 backward uses two more (dz @ [kernel; recurrent_kernel]^T, xh_t^T @ dz). The forward keeps,
 time-major (T, B, .): xh = [x_t, h_{t-1} * recurrent dropout mask], the gate activations,
-c_{t-1} and act(c_t); nothing else is needed.
+c_{t-1} and act(c_t); nothing else is needed. Without a recording tape (inference, keep=False)
+the same kernel writes these into one-step scratch instead (same loops, same results; the
+IMDB-shape predict then allocates nothing per step, not 64 MB of buffers per batch).
+The activations, fast tanh/sigmoid, gradient flush and chunking: recurrent_common.py.
 
 Measured at the IMDB shape (B=128, T=500, F=32, U=32, float32) on the shared 2-core box,
 medians (the parallel variant when both cores were free):
@@ -25,41 +28,25 @@ medians (the parallel variant when both cores were free):
   When another process holds one core, the parallel variant runs at about serial speed.
 """
 
-import math
-
+import numba
 import numpy as np
 
-import numba
-from numba.core import types as nbtypes
-from numba.extending import overload
-
-from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange, smallest_normal
-from .activations import (
-    ACTIVATION_CODES,
-    HARD_SIGMOID,
-    RELU,
-    SIGMOID,
-    TANH,
-    hard_sigmoid_scalar,
-    sigmoid_scalar,
+from ._jit import dtype_const, flush_subnormal, njit_pair, prange
+from .activations import SIGMOID, TANH
+from .recurrent_common import (
+    activate,
+    batch_chunks,
+    chunk_bounds,
+    emits,
+    fast_tanh,
+    flush_limit,
+    sum_in_chunk_order,
+    times_derivative,
 )
-
-# Activations the fused recurrent kernels support, by Keras name.
-SUPPORTED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear")
 
 # Rows per chunk (the parallel work unit), see chunking.
 _ROWS_PER_CHUNK = 32
 _BLAS_SINGLE_THREAD_MNK = 65536 * 4
-
-
-def activation_code(name):
-    """The kernel code of a supported recurrent activation; ValueError otherwise."""
-    if name not in SUPPORTED_ACTIVATIONS:
-        raise ValueError(
-            f"activation {name!r} is not supported by the fused recurrent kernels; "
-            f"choose one of {', '.join(SUPPORTED_ACTIVATIONS)}"
-        )
-    return ACTIVATION_CODES[name]
 
 
 def chunking(batch, n_in, n_gates):
@@ -68,107 +55,8 @@ def chunking(batch, n_in, n_gates):
     GEMM (rows x n_in x n_gates) stays below OpenBLAS's threading threshold (m*n*k <= 65536
     * 4): a multi-threaded BLAS call per step, inside a parallel region or not, made the
     backward 5-10x slower (threads spinning against each other on 2 cores)."""
-    rows = max(1, min(_ROWS_PER_CHUNK, _BLAS_SINGLE_THREAD_MNK // max(1, n_in * n_gates)))
-    n_chunks = max(1, (batch + rows - 1) // rows)
-    return n_chunks, (batch + n_chunks - 1) // n_chunks
-
-
-# ----------------------------------------------------------------- scalar math
-# float32: a rational minimax tanh (odd degree-13 over even degree-6 numerator/denominator,
-# the form Eigen and XLA use on CPU), clamped where tanh rounds to +-1: vectorisable, max
-# relative error 3.5e-7 (measured against numpy over [-20, 20]). Scalar libm tanhf/expf calls
-# in the loop made the forward ~10x slower. sigmoid(x) = 0.5 + 0.5 tanh(x / 2), as XLA's CPU
-# logistic (absolute error <= 2e-7; the relative error grows for sigmoid(x) -> 0).
-# float64 (tests, gradient checks): the exact libm functions.
-
-_TANH_CLAMP = np.float32(7.90531110763549805)
-_A1 = np.float32(4.89352455891786e-03)
-_A3 = np.float32(6.37261928875436e-04)
-_A5 = np.float32(1.48572235717979e-05)
-_A7 = np.float32(5.12229709037114e-08)
-_A9 = np.float32(-8.60467152213735e-11)
-_A11 = np.float32(2.00018790482477e-13)
-_A13 = np.float32(-2.76076847742355e-16)
-_B0 = np.float32(4.89352518554385e-03)
-_B2 = np.float32(2.26843463243900e-03)
-_B4 = np.float32(1.18534705686654e-04)
-_B6 = np.float32(1.19825839466702e-06)
-_HALF32 = np.float32(0.5)
-
-
-@njit_helper
-def _tanh32(x):
-    x = _TANH_CLAMP if x > _TANH_CLAMP else (-_TANH_CLAMP if x < -_TANH_CLAMP else x)
-    x2 = x * x
-    p = ((((((_A13 * x2 + _A11) * x2 + _A9) * x2 + _A7) * x2 + _A5) * x2 + _A3) * x2 + _A1) * x
-    q = ((_B6 * x2 + _B4) * x2 + _B2) * x2 + _B0
-    return p / q
-
-
-def fast_tanh(x):
-    raise NotImplementedError("fast_tanh is only usable inside jitted code")
-
-
-def fast_sigmoid(x):
-    raise NotImplementedError("fast_sigmoid is only usable inside jitted code")
-
-
-@overload(fast_tanh)
-def _fast_tanh_overload(x):
-    if x == nbtypes.float32:
-        return lambda x: _tanh32(x)
-    return lambda x: math.tanh(x)
-
-
-@overload(fast_sigmoid)
-def _fast_sigmoid_overload(x):
-    if x == nbtypes.float32:
-        return lambda x: _HALF32 + _HALF32 * _tanh32(_HALF32 * x)
-    return lambda x: sigmoid_scalar(x)
-
-
-@njit_helper
-def _activate(z, lo, hi, code):
-    """z[lo:hi] = f(z[lo:hi]) in place; one loop per activation (stays vectorisable)."""
-    zero = dtype_const(z, 0.0)
-    if code == TANH:
-        for j in range(lo, hi):
-            z[j] = fast_tanh(z[j])
-    elif code == SIGMOID:
-        for j in range(lo, hi):
-            z[j] = fast_sigmoid(z[j])
-    elif code == HARD_SIGMOID:
-        for j in range(lo, hi):
-            z[j] = hard_sigmoid_scalar(z[j])
-    elif code == RELU:
-        for j in range(lo, hi):
-            v = z[j]
-            z[j] = zero if v < zero else v
-    # LINEAR: nothing
-
-
-@njit_helper
-def _times_derivative(a, g, lo, hi, code):
-    """g[lo:hi] *= f'(z) computed from the activation value a = f(z) (a[lo:hi])."""
-    zero = dtype_const(g, 0.0)
-    one = dtype_const(g, 1.0)
-    if code == TANH:
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= one - v * v
-    elif code == SIGMOID:
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= v * (one - v)
-    elif code == HARD_SIGMOID:
-        sixth = dtype_const(g, 1.0 / 6.0)
-        for j in range(lo, hi):
-            v = a[j]
-            g[j] *= sixth if (v > zero and v < one) else zero
-    elif code == RELU:
-        for j in range(lo, hi):
-            g[j] *= one if a[j] > zero else zero
-    # LINEAR: f' = 1
+    return batch_chunks(batch, min(_ROWS_PER_CHUNK,
+                                   _BLAS_SINGLE_THREAD_MNK // max(1, n_in * n_gates)))
 
 
 # ---------------------------------------------------------------------- forward
@@ -178,11 +66,13 @@ def _times_derivative(a, g, lo, hi, code):
 
 
 def _lstm_forward(x, wr, bias, gate_scale, h0, c0, mask, rdm, has_mask, has_rdm,
-                  go_backwards, zero_output_for_mask, act, ract, n_chunks, chunk_rows, out, xh,
-                  gates, cprev, actc, h_final, c_final):
-    """x (B, T, F); out (T_out, B, U) with T_out = T (return_sequences) or 1. Keeps for the
-    backward, time-major: xh = [x_t, h_{t-1} * rdm] (the rows of the per-step product with
-    wr = [kernel; recurrent_kernel]), the gate activations, c_{t-1} and act(c_t).
+                  go_backwards, zero_output_for_mask, act, ract, keep, n_chunks, chunk_rows,
+                  out, xh, gates, cprev, actc, h_final, c_final):
+    """x (B, T, F); out (T_out, B, U) with T_out = T (return_sequences) or 1. With ``keep``,
+    keeps for the backward, time-major (T, B, .): xh = [x_t, h_{t-1} * rdm] (the rows of
+    the per-step product with wr = [kernel; recurrent_kernel]), the gate activations,
+    c_{t-1} and act(c_t). Without (inference), xh, gates, cprev and actc are (1, B, .)
+    working buffers that every step overwrites: the same loops, so the same results.
 
     With Keras's default activations (tanh, sigmoid) the four gates are one loop over the
     chunk's block of gates, sigmoid(z) = s tanh(s z) + 1 - s with s = gate_scale[j] = 1/2
@@ -190,30 +80,28 @@ def _lstm_forward(x, wr, bias, gate_scale, h0, c0, mask, rdm, has_mask, has_rdm,
     forward at the IMDB shape 31 -> 24.5 ms; the backward does the same for f'(z)). In
     float64, sigmoid(z) -> 0 then has an absolute error ~1e-17 rather than a relative one;
     float32 computes sigmoid this way in any case (see fast_sigmoid)."""
-    steps, batch, n_in = xh.shape
+    batch, steps, n_features = x.shape
     units = h0.shape[1]
-    n_features = n_in - units
     n_gates = 4 * units
     first_out = steps - out.shape[0]
     zero = dtype_const(xh, 0.0)
     one = dtype_const(xh, 1.0)
     tanh_sigmoid = act == TANH and ract == SIGMOID
     for chunk in prange(n_chunks):
-        lo = chunk * chunk_rows
-        hi = min(lo + chunk_rows, batch)
-        n = max(hi - lo, 0)
+        lo, hi = chunk_bounds(chunk, chunk_rows, batch)
+        n = hi - lo
         h = np.empty((n, units), dtype=xh.dtype)
         c = np.empty((n, units), dtype=xh.dtype)
-        held = np.empty((n, units), dtype=xh.dtype)  # the last output, for masked steps
+        seen = np.zeros(n, dtype=np.bool_)  # the row has had an unmasked step
         a = np.empty(units, dtype=xh.dtype)
         for r in range(n):
             for k in range(units):
                 h[r, k] = h0[lo + r, k]
                 c[r, k] = c0[lo + r, k]
-                held[r, k] = zero
         for s in range(steps):
             t = steps - 1 - s if go_backwards else s
-            xh_t = xh[t, lo:hi]
+            ts = t if keep else 0  # the slot of the kept buffers
+            xh_t = xh[ts, lo:hi]
             for r in range(n):
                 b = lo + r
                 for f in range(n_features):
@@ -226,7 +114,7 @@ def _lstm_forward(x, wr, bias, gate_scale, h0, c0, mask, rdm, has_mask, has_rdm,
                         xh_t[r, n_features + k] = h[r, k]
             # all gate pre-activations of the chunk's rows: one small GEMM (single-threaded
             # BLAS, see chunking); 5x faster than the same product as loops here
-            z_t = gates[t, lo:hi]
+            z_t = gates[ts, lo:hi]
             np.dot(xh_t, wr, z_t)
             if tanh_sigmoid:
                 for r in range(n):
@@ -236,40 +124,35 @@ def _lstm_forward(x, wr, bias, gate_scale, h0, c0, mask, rdm, has_mask, has_rdm,
                         z[j] = fast_tanh((z[j] + bias[j]) * sj) * sj + (one - sj)
             for r in range(n):
                 b = lo + r
-                if has_mask and not mask[b, t]:
-                    # states carried; output held (or zero)
-                    if s >= first_out:
-                        so = s - first_out
-                        if zero_output_for_mask:
-                            for k in range(units):
-                                out[so, b, k] = zero
-                        else:
-                            for k in range(units):
-                                out[so, b, k] = held[r, k]
-                    continue
-                z = z_t[r]
-                if not tanh_sigmoid:
-                    for j in range(n_gates):
-                        z[j] += bias[j]
-                    _activate(z, 0, 2 * units, ract)
-                    _activate(z, 2 * units, 3 * units, act)
-                    _activate(z, 3 * units, n_gates, ract)
-                for k in range(units):
-                    cp = c[r, k]
-                    cprev[t, b, k] = cp
-                    cn = z[units + k] * cp + z[k] * z[2 * units + k]
-                    c[r, k] = cn
-                    a[k] = cn
-                _activate(a, 0, units, act)
-                for k in range(units):
-                    actc[t, b, k] = a[k]
-                    hv = z[3 * units + k] * a[k]
-                    h[r, k] = hv
-                    held[r, k] = hv
+                on = mask[b, t] if has_mask else True
+                if on:
+                    seen[r] = True
+                    z = z_t[r]
+                    if not tanh_sigmoid:
+                        for j in range(n_gates):
+                            z[j] += bias[j]
+                        activate(z, 0, 2 * units, ract)
+                        activate(z, 2 * units, 3 * units, act)
+                        activate(z, 3 * units, n_gates, ract)
+                    for k in range(units):
+                        cp = c[r, k]
+                        cprev[ts, b, k] = cp
+                        cn = z[units + k] * cp + z[k] * z[2 * units + k]
+                        c[r, k] = cn
+                        a[k] = cn
+                    activate(a, 0, units, act)
+                    for k in range(units):
+                        actc[ts, b, k] = a[k]
+                        h[r, k] = z[3 * units + k] * a[k]
+                # a masked step carries the states; its output is held (or zero)
                 if s >= first_out:
                     so = s - first_out
-                    for k in range(units):
-                        out[so, b, k] = held[r, k]
+                    if emits(on, seen[r], zero_output_for_mask):
+                        for k in range(units):
+                            out[so, b, k] = h[r, k]
+                    else:
+                        for k in range(units):
+                            out[so, b, k] = zero
         for r in range(n):
             for k in range(units):
                 h_final[lo + r, k] = h[r, k]
@@ -300,18 +183,13 @@ def _lstm_backward(wr_t, gate_scale, mask, rdm, xh, gates, cprev, actc, g_out, g
     n_gates = 4 * units
     first_out = steps - g_out.shape[0]
     zero = dtype_const(xh, 0.0)
-    # Gradients decay geometrically back through time; once subnormal (and already when
-    # their products with gate derivatives or weights are), every operation costs ~100x
-    # (the IMDB-shape backward took 700-1000 ms instead of tens). State and gate gradients
-    # below 2^32 x the smallest normal number (5e-29 in float32, 1e-298 in float64) are
-    # flushed to zero, with headroom so that what is computed from them stays normal.
-    tiny = smallest_normal(xh) * dtype_const(xh, 2.0**32)
+    # state and gate gradients below the limit are flushed to zero (see flush_limit)
+    tiny = flush_limit(xh)
     one = dtype_const(xh, 1.0)
     tanh_sigmoid = act == TANH and ract == SIGMOID
     for chunk in prange(n_chunks):
-        lo = chunk * chunk_rows
-        hi = min(lo + chunk_rows, batch)
-        n = max(hi - lo, 0)
+        lo, hi = chunk_bounds(chunk, chunk_rows, batch)
+        n = hi - lo
         dh = np.empty((n, units), dtype=xh.dtype)
         dc = np.empty((n, units), dtype=xh.dtype)
         carry = np.empty((n, units), dtype=xh.dtype)  # gradient of held outputs
@@ -354,7 +232,7 @@ def _lstm_backward(wr_t, gate_scale, mask, rdm, xh, gates, cprev, actc, g_out, g
                     carry[r, k] = zero
                     dz[3 * units + k] = dht * actc[t, b, k]
                     da[k] = dht * gt[3 * units + k]
-                _times_derivative(actc[t, b], da, 0, units, act)
+                times_derivative(actc[t, b], da, 0, units, act)
                 for k in range(units):
                     dct = dc[r, k] + da[k]
                     dz[k] = dct * gt[2 * units + k]
@@ -368,9 +246,9 @@ def _lstm_backward(wr_t, gate_scale, mask, rdm, xh, gates, cprev, actc, g_out, g
                         aj = gt[j]
                         dz[j] = flush_subnormal(dz[j] * (pj + aj * ((one - pj) - aj)), tiny)
                 else:
-                    _times_derivative(gt, dz, 0, 2 * units, ract)
-                    _times_derivative(gt, dz, 2 * units, 3 * units, act)
-                    _times_derivative(gt, dz, 3 * units, n_gates, ract)
+                    times_derivative(gt, dz, 0, 2 * units, ract)
+                    times_derivative(gt, dz, 2 * units, 3 * units, act)
+                    times_derivative(gt, dz, 3 * units, n_gates, ract)
                     for j in range(n_gates):
                         dz[j] = flush_subnormal(dz[j], tiny)
             # [dx_t, dh_{t-1}] = dz @ [kernel; recurrent_kernel]^T: one small GEMM
@@ -420,48 +298,32 @@ def _use_parallel(parallel, n_chunks):
     return bool(parallel)
 
 
-def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None,
-                 recurrent_dropout_mask=None, go_backwards=False, return_sequences=False,
-                 zero_output_for_mask=False, activation="tanh",
-                 recurrent_activation="sigmoid", parallel=None):
-    """Runs the LSTM over x (B, T, F); all arrays of one float dtype, C-contiguous.
+def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask, recurrent_dropout_mask,
+                 has_mask, has_rdm, go_backwards=False, return_sequences=False,
+                 zero_output_for_mask=False, act=TANH, ract=SIGMOID, keep=True,
+                 parallel=None):
+    """Runs the LSTM over x (B, T, F); all arrays of one float dtype, C-contiguous, their
+    shapes checked by the caller (the kernels do not check bounds).
 
-    bias (4U,) or None; h0, c0 (B, U); mask bool (B, T) or None; recurrent_dropout_mask
-    (B, U) or None. Returns (output, h_T, c_T, saved): output (B, T, U) in processing
-    order if return_sequences else (B, U); `saved` is what lstm_backward needs.
+    bias (4U,) (zeros without); h0, c0 (B, U); mask bool (B, T) and recurrent_dropout_mask
+    (B, U) (dummies when has_mask / has_rdm are False); act, ract activation codes.
+    Returns (output, h_T, c_T, saved): output (B, T, U) in processing order if
+    return_sequences else (B, U); `saved` is what lstm_backward needs, None without
+    ``keep`` (inference: only the running states are kept).
     parallel: None chooses (see _use_parallel), True/False forces a variant.
     """
-    act = activation_code(activation)
-    ract = activation_code(recurrent_activation)
     dtype = x.dtype
     batch, steps, n_features = x.shape
     units = recurrent_kernel.shape[0]
     n_gates = 4 * units
-    if bias is None:
-        bias = np.zeros(n_gates, dtype=dtype)
-    # the kernels do not check bounds: shapes are checked here
-    expected = {"kernel": (kernel, (n_features, n_gates)),
-                "recurrent_kernel": (recurrent_kernel, (units, n_gates)),
-                "bias": (bias, (n_gates,)), "initial h": (h0, (batch, units)),
-                "initial c": (c0, (batch, units)),
-                "mask": (mask, (batch, steps)),
-                "recurrent_dropout_mask": (recurrent_dropout_mask, (batch, units))}
-    for what, (array, shape) in expected.items():
-        if array is not None and np.shape(array) != shape:
-            raise ValueError(f"LSTM: {what} should have shape {shape}, got {np.shape(array)}")
     wr = np.concatenate([kernel, recurrent_kernel], axis=0)
-    has_mask = mask is not None
-    mask_arr = (np.ascontiguousarray(mask, dtype=np.bool_) if has_mask
-                else np.ones((1, 1), dtype=np.bool_))
-    has_rdm = recurrent_dropout_mask is not None
-    rdm = (np.ascontiguousarray(recurrent_dropout_mask, dtype=dtype) if has_rdm
-           else np.ones((1, 1), dtype=dtype))
     n_chunks, chunk_rows = chunking(batch, n_features + units, n_gates)
+    slots = steps if keep else 1
     out = np.empty((steps if return_sequences else 1, batch, units), dtype=dtype)
-    xh = np.empty((steps, batch, n_features + units), dtype=dtype)
-    gates = np.empty((steps, batch, n_gates), dtype=dtype)
-    cprev = np.empty((steps, batch, units), dtype=dtype)
-    actc = np.empty((steps, batch, units), dtype=dtype)
+    xh = np.empty((slots, batch, n_features + units), dtype=dtype)
+    gates = np.empty((slots, batch, n_gates), dtype=dtype)
+    cprev = np.empty((slots, batch, units), dtype=dtype)
+    actc = np.empty((slots, batch, units), dtype=dtype)
     h_final = np.empty((batch, units), dtype=dtype)
     c_final = np.empty((batch, units), dtype=dtype)
     use_par = _use_parallel(parallel, n_chunks)
@@ -469,13 +331,17 @@ def lstm_forward(x, kernel, recurrent_kernel, bias, h0, c0, mask=None,
     gate_scale = np.ones(n_gates, dtype=dtype)
     gate_scale[:2 * units] = 0.5  # i, f
     gate_scale[3 * units:] = 0.5  # o
-    kern(x, wr, bias, gate_scale, h0, c0, mask_arr, rdm, has_mask, has_rdm, bool(go_backwards),
-         bool(zero_output_for_mask), act, ract, n_chunks, chunk_rows, out, xh, gates, cprev,
-         actc, h_final, c_final)
-    saved = dict(wr=wr, gate_scale=gate_scale, mask=mask_arr, rdm=rdm, has_mask=has_mask, has_rdm=has_rdm,
-                 go_backwards=bool(go_backwards),
-                 zero_output_for_mask=bool(zero_output_for_mask), act=act, ract=ract,
-                 parallel=use_par, xh=xh, gates=gates, cprev=cprev, actc=actc)
+    kern(x, wr, bias, gate_scale, h0, c0, mask, recurrent_dropout_mask, bool(has_mask),
+         bool(has_rdm), bool(go_backwards), bool(zero_output_for_mask), int(act), int(ract),
+         bool(keep), n_chunks, chunk_rows, out, xh, gates, cprev, actc, h_final, c_final)
+    saved = None
+    if keep:
+        saved = dict(wr=wr, gate_scale=gate_scale, mask=mask, rdm=recurrent_dropout_mask,
+                     has_mask=bool(has_mask), has_rdm=bool(has_rdm),
+                     go_backwards=bool(go_backwards),
+                     zero_output_for_mask=bool(zero_output_for_mask), act=int(act),
+                     ract=int(ract), parallel=use_par, xh=xh, gates=gates, cprev=cprev,
+                     actc=actc)
     output = (np.ascontiguousarray(out.transpose(1, 0, 2)) if return_sequences
               else out.reshape(batch, units))
     return output, h_final, c_final, saved
@@ -504,15 +370,11 @@ def lstm_backward(saved, g_out, g_h, g_c):
     dwr_part = np.empty((n_chunks, n_in, n_gates), dtype=dtype)
     db_part = np.empty((n_chunks, n_gates), dtype=dtype)
     kern = _lstm_backward_parallel if saved["parallel"] else _lstm_backward_serial
-    kern(np.ascontiguousarray(wr.T), saved["gate_scale"], saved["mask"], saved["rdm"], xh, saved["gates"],
-         saved["cprev"], saved["actc"], g_out, g_h, g_c, saved["has_mask"], saved["has_rdm"],
-         saved["go_backwards"], saved["zero_output_for_mask"], saved["act"], saved["ract"],
-         n_chunks, chunk_rows, dx, dh0, dc0, dwr_part, db_part)
-    # per-chunk partials added in chunk order: the same bits serial or parallel
-    dwr = dwr_part[0].copy()
-    db = db_part[0].copy()
-    for chunk in range(1, n_chunks):
-        dwr += dwr_part[chunk]
-        db += db_part[chunk]
+    kern(np.ascontiguousarray(wr.T), saved["gate_scale"], saved["mask"], saved["rdm"], xh,
+         saved["gates"], saved["cprev"], saved["actc"], g_out, g_h, g_c, saved["has_mask"],
+         saved["has_rdm"], saved["go_backwards"], saved["zero_output_for_mask"], saved["act"],
+         saved["ract"], n_chunks, chunk_rows, dx, dh0, dc0, dwr_part, db_part)
+    dwr = sum_in_chunk_order(dwr_part)
+    db = sum_in_chunk_order(db_part)
     dx = np.ascontiguousarray(dx.transpose(1, 0, 2))
     return dx, dh0, dc0, dwr[:n_features], dwr[n_features:], db

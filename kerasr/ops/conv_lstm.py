@@ -20,7 +20,9 @@ from ..engine.tape import record
 from ..engine.tensor import Tensor, as_tensor
 from ..kernels import conv_lstm as cl_kernels
 from ..kernels import convolution as conv_kernels
+from ..kernels.recurrent_common import activation_code
 from .convolution import conv_geometry
+from .recurrent_common import sequence_mask
 
 _FORMATS = ("channels_last", "channels_first")
 
@@ -31,13 +33,6 @@ def _pair(value, name):
         raise ValueError(f"conv_lstm2d_sequence: {name} must be a positive integer or 2 of "
                          f"them, got {value!r}.")
     return tuple(int(v) for v in values)
-
-
-def _activation_code(name, what):
-    if name not in cl_kernels.SUPPORTED_ACTIVATIONS:
-        raise ValueError(f"conv_lstm2d_sequence: {what} must be one of "
-                         f"{', '.join(sorted(cl_kernels.SUPPORTED_ACTIVATIONS))}, got {name!r}.")
-    return cl_kernels.SUPPORTED_ACTIVATIONS[name]
 
 
 def _step_to_last(array, data_format):
@@ -101,8 +96,8 @@ def conv_lstm2d_sequence(inputs, initial_states, kernel, recurrent_kernel, bias=
     kernel = as_tensor(kernel)
     recurrent_kernel = as_tensor(recurrent_kernel)
     bias = as_tensor(bias) if bias is not None else None
-    act_code = _activation_code(activation, "activation")
-    ract_code = _activation_code(recurrent_activation, "recurrent_activation")
+    act_code = activation_code(activation, "activation")
+    ract_code = activation_code(recurrent_activation, "recurrent_activation")
     strides = _pair(strides, "strides")
     dilation = _pair(dilation_rate, "dilation_rate")
 
@@ -141,13 +136,9 @@ def conv_lstm2d_sequence(inputs, initial_states, kernel, recurrent_kernel, bias=
     h0 = _step_to_last(initial_states[0].data, data_format).astype(dtype, copy=False)
     c0 = _step_to_last(initial_states[1].data, data_format).astype(dtype, copy=False)
 
-    if mask is None:
+    has_mask, mask_arr = sequence_mask(mask, batch, steps, "conv_lstm2d_sequence")
+    if not has_mask:
         mask_arr = np.ones((batch, steps), dtype=np.bool_)
-    else:
-        mask_arr = np.ascontiguousarray(_array(mask), dtype=np.bool_)
-        if mask_arr.shape != (batch, steps):
-            raise ValueError(f"conv_lstm2d_sequence: mask must have shape {(batch, steps)}, got "
-                             f"{mask_arr.shape}.")
     step_in = (batch, rows_in, cols_in, channels)
     in_masks = _dropout_masks(None if dropout_mask is None else _step_to_last(
         _array(dropout_mask), data_format), step_in, dtype, "dropout_mask")

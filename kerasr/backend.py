@@ -1,6 +1,8 @@
 """R keras's `k_*` backend functions: differentiable tensor math for lambdas, custom layers and
 custom losses. Axes are 0-based (R keras counts them from 1); -1 is the last axis."""
 
+import gc
+
 import numpy as np
 
 from . import config, ops
@@ -210,6 +212,16 @@ def k_set_floatx(floatx):
     config.set_floatx(floatx)
 
 
-def k_clear_session():
-    """Resets layer-name counters (the next Dense is `dense` again)."""
+def k_clear_session(free_memory=True):
+    """Forgets what earlier model builds left in kerasr's global state: resets the layer-name
+    counters (the next Dense is `dense` again) and the per-class caches that would keep
+    classes made in a loop (`new_layer_class`) alive, then, with `free_memory`, runs Python's
+    garbage collector so models that refer to themselves (layers <-> graph nodes) are freed
+    now. Models still referenced by your own variables stay usable. The random generator is
+    left alone: call `set_random_seed()` again for a reproducible restart.
+    """
+    from .layers import base as layer_base
     reset_names()
+    layer_base._call_argument_cache.clear()
+    if free_memory:
+        gc.collect()

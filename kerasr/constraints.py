@@ -37,6 +37,17 @@ def _axis(axis):
     return tuple(axis) if isinstance(axis, (list, tuple)) else axis
 
 
+def _axis_argument(axis):
+    """An axis (int) or axes (a tuple; JSON gives a list back) as plain Python ints."""
+    if isinstance(axis, (list, tuple, np.ndarray)):
+        return tuple(int(a) for a in axis)
+    return int(axis)
+
+
+def _number(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
 class MinMaxNorm(Constraint):
     """Rescales each slice along `axis` towards a norm in [min_value, max_value]: to
     `rate * clip(norm, min_value, max_value) + (1 - rate) * norm`.
@@ -48,10 +59,10 @@ class MinMaxNorm(Constraint):
         if min_value < 0 or max_value < min_value:
             raise ValueError(f"Norm bounds need 0 <= min_value <= max_value, got "
                              f"min_value={min_value!r}, max_value={max_value!r}.")
-        self.min_value = min_value
-        self.max_value = max_value
-        self.rate = rate
-        self.axis = axis
+        self.min_value = _number(min_value)
+        self.max_value = _number(max_value)
+        self.rate = _number(rate)
+        self.axis = _axis_argument(axis)
 
     def __call__(self, weights):
         weights = np.asarray(weights)
@@ -78,7 +89,7 @@ class UnitNorm(Constraint):
     """Rescales each slice along `axis` to norm 1."""
 
     def __init__(self, axis=0):
-        self.axis = axis
+        self.axis = _axis_argument(axis)
 
     def __call__(self, weights):
         weights = np.asarray(weights)

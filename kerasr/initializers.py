@@ -41,6 +41,15 @@ def _shape(shape):
     return (int(shape),) if np.ndim(shape) == 0 else tuple(int(d) for d in shape)
 
 
+def _plain(value):
+    """A numpy scalar or array as a Python number or (nested) list, so configs stay JSON."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 class Initializer:
     """Base class: subclasses implement `__call__(shape, dtype=None)`."""
 
@@ -73,7 +82,7 @@ class Constant(Initializer):
     """Every element equal to `value` (a scalar, or an array that broadcasts to the shape)."""
 
     def __init__(self, value=0.0):
-        self.value = value
+        self.value = _plain(value)
 
     def __call__(self, shape, dtype=None):
         return np.array(np.broadcast_to(np.asarray(self.value, dtype=_dtype(dtype)), _shape(shape)))
@@ -86,7 +95,7 @@ class Identity(Initializer):
     """`gain` times the identity matrix; 2-D shapes only."""
 
     def __init__(self, gain=1.0):
-        self.gain = gain
+        self.gain = _plain(gain)
 
     def __call__(self, shape, dtype=None):
         shape = _shape(shape)
@@ -126,8 +135,8 @@ class RandomInitializer(Initializer):
 class RandomNormal(RandomInitializer):
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean = mean
-        self.stddev = stddev
+        self.mean = _plain(mean)
+        self.stddev = _plain(stddev)
 
     def __call__(self, shape, dtype=None):
         return self._normal(_shape(shape), self.mean, self.stddev, _dtype(dtype))
@@ -141,8 +150,8 @@ class TruncatedNormal(RandomInitializer):
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
-        self.mean = mean
-        self.stddev = stddev
+        self.mean = _plain(mean)
+        self.stddev = _plain(stddev)
 
     def __call__(self, shape, dtype=None):
         return self._truncated_normal(_shape(shape), self.mean, self.stddev, _dtype(dtype))
@@ -154,8 +163,8 @@ class TruncatedNormal(RandomInitializer):
 class RandomUniform(RandomInitializer):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
-        self.minval = minval
-        self.maxval = maxval
+        self.minval = _plain(minval)
+        self.maxval = _plain(maxval)
 
     def __call__(self, shape, dtype=None):
         return self._uniform(_shape(shape), self.minval, self.maxval, _dtype(dtype))
@@ -185,7 +194,7 @@ class VarianceScaling(RandomInitializer):
         if distribution not in self._DISTRIBUTIONS:
             raise ValueError(f"distribution must be one of {list(self._DISTRIBUTIONS)}, "
                              f"got {distribution!r}.")
-        self.scale = scale
+        self.scale = _plain(scale)
         self.mode = mode
         self.distribution = distribution
 
@@ -256,7 +265,7 @@ class Orthogonal(RandomInitializer):
 
     def __init__(self, gain=1.0, seed=None):
         super().__init__(seed)
-        self.gain = gain
+        self.gain = _plain(gain)
 
     def __call__(self, shape, dtype=None):
         shape, dtype = _shape(shape), _dtype(dtype)

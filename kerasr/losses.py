@@ -165,8 +165,11 @@ def categorical_crossentropy(y_true, y_pred, from_logits=False, label_smoothing=
     return ops.negative(ops.sum(ops.multiply(y_true, ops.log(p)), axis=-1))
 
 
-def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
-    """categorical_crossentropy with integer class labels instead of one-hot targets."""
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, ignore_class=None,
+                                    axis=-1):
+    """categorical_crossentropy with integer class labels instead of one-hot targets.
+    Elements labelled `ignore_class` (e.g. a segmentation's "void" label) give 0; the Loss
+    object then averages over the other elements only."""
     logits = _logits(y_pred, "softmax", from_logits, "sparse_categorical_crossentropy", axis)
     y_pred = _prediction(y_pred if logits is None else logits)
     labels = np.asarray(_data(y_true))
@@ -174,12 +177,37 @@ def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False, axis=-1):
         labels = labels.reshape(labels.shape[:-1])
     if not _is_last_axis(axis, y_pred.ndim):
         y_pred = ops.transpose(y_pred, _axis_to_last(axis, y_pred.ndim))
+    valid = None
+    if ignore_class is not None:
+        valid = labels != ignore_class
+        labels = np.where(valid, labels, 0)
     labels = _class_labels(labels, y_pred.shape)
     if logits is not None:
-        return ops.sparse_softmax_cross_entropy(labels, y_pred)
-    p = _clipped_probabilities(ops.divide(y_pred, ops.sum(y_pred, axis=-1, keepdims=True)))
-    one_hot = np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
-    return ops.negative(ops.sum(ops.multiply(one_hot, ops.log(p)), axis=-1))
+        values = ops.sparse_softmax_cross_entropy(labels, y_pred)
+    else:
+        p = _clipped_probabilities(ops.divide(y_pred, ops.sum(y_pred, axis=-1, keepdims=True)))
+        one_hot = np.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
+        values = ops.negative(ops.sum(ops.multiply(one_hot, ops.log(p)), axis=-1))
+    return values if valid is None else ops.multiply(values, valid.astype(values.dtype))
+
+
+def _ignore_class_weights(y_true, values_shape, ignore_class, sample_weight, reduction):
+    """Sample weights masking the elements labelled `ignore_class`, as Keras's loss mask
+    does: 0 on them and, for a mean, total / valid on the others (a mean over the valid
+    elements)."""
+    labels = np.asarray(_data(y_true))
+    if labels.ndim == len(values_shape) + 1 and labels.shape[-1] == 1:
+        labels = labels.reshape(labels.shape[:-1])
+    valid = (labels != ignore_class).astype(np.float64)
+    count = valid.sum()
+    mask = valid * (valid.size / (count + config.epsilon())) if reduction in (
+        "sum_over_batch_size", "mean") else valid
+    if sample_weight is None:
+        return mask
+    weights = np.asarray(_data(sample_weight), dtype=np.float64)
+    if weights.ndim == mask.ndim + 1 and weights.shape[-1] == 1:
+        weights = weights.reshape(weights.shape[:-1])
+    return weights.reshape(weights.shape + (1,) * (mask.ndim - weights.ndim)) * mask
 
 
 def _class_labels(labels, pred_shape):
@@ -269,6 +297,67 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     y_true, y_pred = _prepare(y_true, y_pred)
     return ops.negative(ops.sum(ops.multiply(_l2_normalize(y_true, axis),
                                              _l2_normalize(y_pred, axis)), axis=axis))
+
+
+def _focal_factor(one_minus_p, gamma):
+    """(1 - p)^gamma; gamma = 0 gives 1 (without power's 0 * inf gradient at p = 1)."""
+    return None if gamma == 0 else ops.power(one_minus_p, float(gamma))
+
+
+def binary_focal_crossentropy(y_true, y_pred, apply_class_balancing=False, alpha=0.25,
+                              gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1):
+    """Binary crossentropy scaled by the focal factor (1 - p_t)^gamma, p_t the probability
+    given to the true class (Lin et al., 2018), averaged over `axis`; with
+    apply_class_balancing, positives also weigh alpha and negatives 1 - alpha."""
+    logits = _logits(y_pred, "sigmoid", from_logits, "binary_focal_crossentropy")
+    y_true, y_pred = _prepare(y_true, y_pred if logits is None else logits)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + 0.5 * label_smoothing
+    if logits is not None:
+        bce = ops.sigmoid_cross_entropy(y_true, y_pred)
+        probabilities = ops.sigmoid(y_pred)
+    else:
+        p = _clipped_probabilities(y_pred)
+        bce = ops.negative(ops.add(ops.multiply(y_true, ops.log(p)),
+                                   ops.multiply(1.0 - y_true, ops.log(ops.subtract(1.0, p)))))
+        probabilities = y_pred
+    p_t = ops.add(ops.multiply(y_true, probabilities),
+                  ops.multiply(1.0 - y_true, ops.subtract(1.0, probabilities)))
+    focal = _focal_factor(ops.subtract(1.0, p_t), gamma)
+    loss = bce if focal is None else ops.multiply(focal, bce)
+    if apply_class_balancing:
+        loss = ops.multiply(loss, y_true * alpha + (1.0 - y_true) * (1.0 - alpha))
+    return ops.mean(loss, axis=axis)
+
+
+def categorical_focal_crossentropy(y_true, y_pred, alpha=0.25, gamma=2.0, from_logits=False,
+                                   label_smoothing=0.0, axis=-1):
+    """sum(alpha * (1 - p)^gamma * -y log p, axis): categorical crossentropy scaled down where
+    the predicted probability p is already high (Lin et al., 2018); alpha is one weight or
+    one per class."""
+    logits = _logits(y_pred, "softmax", from_logits, "categorical_focal_crossentropy", axis)
+    y_true, y_pred = _prepare(y_true, y_pred if logits is None else logits)
+    if not _is_last_axis(axis, y_pred.ndim):
+        order = _axis_to_last(axis, y_pred.ndim)
+        y_true, y_pred = np.transpose(y_true, order), ops.transpose(y_pred, order)
+    if y_pred.shape[-1] == 1:
+        warnings.warn("categorical_focal_crossentropy expects y_pred of shape (batch_size, "
+                      f"num_classes) with num_classes > 1, got {y_pred.shape}; with one class "
+                      "the loss is always 0. Use binary_focal_crossentropy for two classes.",
+                      stacklevel=2)
+    if label_smoothing:
+        y_true = y_true * (1.0 - label_smoothing) + label_smoothing / y_true.shape[-1]
+    probabilities = ops.softmax(y_pred, axis=-1) if logits is not None else y_pred
+    p = _clipped_probabilities(ops.divide(probabilities,
+                                          ops.sum(probabilities, axis=-1, keepdims=True)))
+    crossentropy = ops.multiply(-y_true, ops.log(p))
+    alpha = np.asarray(alpha, dtype=y_true.dtype)
+    if alpha.ndim and alpha.shape[-1] != y_pred.shape[-1]:
+        raise ValueError(f"categorical_focal_crossentropy: alpha has {alpha.shape[-1]} values for "
+                         f"{y_pred.shape[-1]} classes.")
+    focal = _focal_factor(ops.subtract(1.0, p), gamma)
+    weighting = alpha if focal is None else ops.multiply(focal, alpha)
+    return ops.sum(ops.multiply(weighting, crossentropy), axis=-1)
 
 
 # ---- Loss objects -------------------------------------------------------------------------
@@ -392,10 +481,18 @@ class CategoricalCrossentropy(LossFunctionWrapper):
 
 
 class SparseCategoricalCrossentropy(LossFunctionWrapper):
-    def __init__(self, from_logits=False, axis=-1, reduction="sum_over_batch_size",
-                 name="sparse_categorical_crossentropy"):
+    def __init__(self, from_logits=False, ignore_class=None, axis=-1,
+                 reduction="sum_over_batch_size", name="sparse_categorical_crossentropy"):
         super().__init__(sparse_categorical_crossentropy, reduction, name,
-                         from_logits=from_logits, axis=axis)
+                         from_logits=from_logits, ignore_class=ignore_class, axis=axis)
+
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        values = self.call(y_true, y_pred)
+        ignore_class = self.fn_kwargs["ignore_class"]
+        if ignore_class is not None:
+            sample_weight = _ignore_class_weights(y_true, values.shape, ignore_class,
+                                                  sample_weight, self.reduction)
+        return reduce_weighted_values(values, sample_weight, self.reduction)
 
 
 class Hinge(LossFunctionWrapper):
@@ -438,6 +535,22 @@ class CosineSimilarity(LossFunctionWrapper):
         super().__init__(cosine_similarity, reduction, name, axis=axis)
 
 
+class BinaryFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, apply_class_balancing=False, alpha=0.25, gamma=2.0, from_logits=False,
+                 label_smoothing=0.0, axis=-1, reduction="sum_over_batch_size",
+                 name="binary_focal_crossentropy"):
+        super().__init__(binary_focal_crossentropy, reduction, name,
+                         apply_class_balancing=apply_class_balancing, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
+class CategoricalFocalCrossentropy(LossFunctionWrapper):
+    def __init__(self, alpha=0.25, gamma=2.0, from_logits=False, label_smoothing=0.0, axis=-1,
+                 reduction="sum_over_batch_size", name="categorical_focal_crossentropy"):
+        super().__init__(categorical_focal_crossentropy, reduction, name, alpha=alpha, gamma=gamma,
+                         from_logits=from_logits, label_smoothing=label_smoothing, axis=axis)
+
+
 # ---- names ------------------------------------------------------------------------------
 
 # The one table of built-in losses: function -> Loss class. Names, aliases and R functions
@@ -458,6 +571,8 @@ _BY_FUNCTION = {
     kl_divergence: KLDivergence,
     poisson: Poisson,
     cosine_similarity: CosineSimilarity,
+    binary_focal_crossentropy: BinaryFocalCrossentropy,
+    categorical_focal_crossentropy: CategoricalFocalCrossentropy,
 }
 _ALIASES = {
     "mse": mean_squared_error, "MSE": mean_squared_error, "mae": mean_absolute_error,
@@ -616,6 +731,11 @@ loss_huber = r_function("loss_huber", Huber, huber)
 loss_kl_divergence = r_function("loss_kl_divergence", KLDivergence, kl_divergence)
 loss_poisson = r_function("loss_poisson", Poisson, poisson)
 loss_cosine_similarity = r_function("loss_cosine_similarity", CosineSimilarity, cosine_similarity)
+loss_binary_focal_crossentropy = r_function(
+    "loss_binary_focal_crossentropy", BinaryFocalCrossentropy, binary_focal_crossentropy)
+loss_categorical_focal_crossentropy = r_function(
+    "loss_categorical_focal_crossentropy", CategoricalFocalCrossentropy,
+    categorical_focal_crossentropy)
 
 # Keras's short aliases of the functions, and R keras 2's names.
 mse = MSE = mean_squared_error

@@ -10,7 +10,15 @@ _generator = np.random.default_rng()
 
 
 def set_random_seed(seed):
-    """Seed every random draw kerasr makes (R keras's `set_random_seed()`, also `tensorflow::set_random_seed`)."""
+    """Seed every random draw kerasr makes (R keras's `set_random_seed()`, also
+    `tensorflow::set_random_seed`): initializers, dropout and noise, shuffling, augmentation.
+
+    After `set_random_seed(s)`, the same code on the same machine with the same thread count
+    gives bit-identical weights, losses and history, in one process or another, with every
+    optimizer and the parallel kernels. Another thread count, machine or library version
+    may change the last bits. numpy's and Python's global generators are neither used nor
+    seeded. `seed=None` reseeds from the operating system. See docs/reproducibility.md.
+    """
     global _generator
     if seed is not None and (isinstance(seed, bool) or int(seed) != seed or seed < 0):
         raise ValueError(f"set_random_seed() expects a non-negative integer seed, got {seed!r}.")

@@ -78,6 +78,44 @@ class L2(L1L2):
         return {"l2": self.l2}
 
 
+class OrthogonalRegularizer(Regularizer):
+    """Pushes the rows (`mode="rows"`) or columns (`mode="columns"`) of a rank-2 weight towards
+    mutual orthogonality: `factor * 0.5 * sum(|offdiag(N N')|) / (size * (size - 1) / 2)`,
+    with N the L2-normalized rows (or columns), i.e. `factor` times the mean absolute cosine
+    between distinct rows (Keras 3's formula). For a Dense kernel (input_dim, units) rows mode
+    makes the feature vectors orthogonal."""
+
+    def __init__(self, factor=0.01, mode="rows"):
+        self.factor = _penalty_factor(factor, "factor")
+        if mode not in ("rows", "columns"):
+            raise ValueError(f'mode must be one of "rows", "columns", got {mode!r}.')
+        self.mode = mode
+
+    def __call__(self, weights):
+        weights = as_tensor(weights)
+        if weights.ndim != 2:
+            raise ValueError(f"The orthogonal regularizer needs a rank-2 weight, got shape "
+                             f"{tuple(weights.shape)}.")
+        axis = 1 if self.mode == "rows" else 0
+        size = weights.shape[1 - axis]
+        if size < 2:  # a single row (column) is orthogonal to all others: no penalty
+            return as_tensor(np.zeros((), dtype=weights.dtype))
+        squares = ops.sum(ops.square(weights), axis=axis, keepdims=True)
+        # tf.math.l2_normalize's floor on the squared norm keeps zero rows finite.
+        floor = np.asarray(1e-12, dtype=weights.dtype)
+        normalized = ops.divide(weights, ops.sqrt(ops.maximum(squares, floor)))
+        if self.mode == "rows":
+            product = ops.matmul(normalized, ops.transpose(normalized))
+        else:
+            product = ops.matmul(ops.transpose(normalized), normalized)
+        off_diagonal = ops.multiply(product, (1 - np.eye(size)).astype(weights.dtype))
+        num_pairs = size * (size - 1.0) / 2.0
+        return ops.multiply(ops.sum(ops.abs(off_diagonal)), self.factor * 0.5 / num_pairs)
+
+    def get_config(self):
+        return {"factor": self.factor, "mode": self.mode}
+
+
 # R keras's constructors.
 
 def regularizer_l1(l=0.01):  # noqa: E741 (R's argument name)
@@ -92,9 +130,15 @@ def regularizer_l1_l2(l1=0.01, l2=0.01):
     return L1L2(l1, l2)
 
 
+def regularizer_orthogonal(factor=0.01, mode="rows"):
+    return OrthogonalRegularizer(factor, mode)
+
+
 # The one table of regularizer names. The string "l1_l2" means both penalties at 0.01, as
 # Keras documents (the L1L2 class itself defaults to no penalty).
-_BY_NAME = {"l1": L1, "L1": L1, "l2": L2, "L2": L2, "l1_l2": regularizer_l1_l2, "L1L2": L1L2}
+_BY_NAME = {"l1": L1, "L1": L1, "l2": L2, "L2": L2, "l1_l2": regularizer_l1_l2, "L1L2": L1L2,
+            "orthogonal_regularizer": OrthogonalRegularizer,
+            "OrthogonalRegularizer": OrthogonalRegularizer}
 
 
 def get(identifier):

@@ -114,7 +114,8 @@ def test_r_functions_have_keras_defaults(r_function, cls):
 def test_defaults():
     assert optimizers.SGD().get_config() == {
         "name": "SGD", "learning_rate": 0.01, "weight_decay": None, "clipnorm": None,
-        "global_clipnorm": None, "clipvalue": None, "momentum": 0.0, "nesterov": False}
+        "global_clipnorm": None, "clipvalue": None, "use_ema": False, "ema_momentum": 0.99,
+        "ema_overwrite_frequency": None, "momentum": 0.0, "nesterov": False}
     rmsprop = optimizers.RMSprop().get_config()
     assert (rmsprop["learning_rate"], rmsprop["rho"], rmsprop["momentum"], rmsprop["epsilon"],
             rmsprop["centered"]) == (0.001, 0.9, 0.0, 1e-7, False)
@@ -290,8 +291,9 @@ def test_get_instances_and_unknown_names():
     optimizer = optimizers.optimizer_sgd()
     assert optimizers.get(optimizer) is optimizer
     assert type(optimizers.get(optimizers.Adam)) is optimizers.Adam
-    with pytest.raises(ValueError, match="Unknown optimizer 'adamw'. Valid names: sgd, rmsprop, adam"):
-        optimizers.get("adamw")
+    with pytest.raises(ValueError, match="Unknown optimizer 'adamz'. Valid names: sgd, rmsprop, "
+                                         "adam, adamw, adagrad, adadelta, adamax, nadam, ftrl"):
+        optimizers.get("adamz")
 
 
 @pytest.mark.parametrize("make, message", [

@@ -128,8 +128,10 @@ def test_history_prints_its_final_epoch():
     model = small_model()
     history = model | fit(x, labels, epochs=2, verbose=0)
     text = str(history)
-    assert text.startswith("Final epoch (plot to see history):")
-    assert re.search(r"loss: \d+\.\d{4}", text) and "accuracy" in text
+    # R keras's print(history): the fit's settings, then 4 significant digits per metric
+    assert text.startswith("Trained on 60 samples (batch_size=32, epochs=2)\n"
+                           "Final epoch (plot to see history):\n")
+    assert re.search(r"\n    loss: \d\.\d{1,3}\n", text) and "accuracy: " in text
     assert history.epoch == [0, 1] and history.params["epochs"] == 2
 
 

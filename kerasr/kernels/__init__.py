@@ -43,13 +43,21 @@ from .losses import (  # noqa: F401
     sparse_softmax_cross_entropy_forward,
 )
 from .optimizers import (  # noqa: F401
+    adadelta_update,
+    adagrad_update,
     adam_amsgrad_update,
     adam_update,
+    adamax_update,
+    ftrl_update,
+    moving_average_update,
+    nadam_update,
     rmsprop_momentum_update,
     rmsprop_update,
     sgd_momentum_update,
     sgd_update,
+    weight_decay,
 )
+from .metrics import threshold_compare, threshold_histogram  # noqa: F401
 from .reductions import column_sum  # noqa: F401
 from .softmax import softmax_backward, softmax_forward  # noqa: F401
 

@@ -1,6 +1,8 @@
 """Activation layers with parameters: ReLU, LeakyReLU, PReLU, ELU, Softmax, ThresholdedReLU."""
 
-from .. import activations, initializers, ops, regularizers
+import numpy as np
+
+from .. import activations, constraints, initializers, ops, regularizers
 from ..identifiers import serialize
 from .base import Layer
 
@@ -57,11 +59,12 @@ class PReLU(_ElementwiseActivation):
         super().__init__(**kwargs)
         self.alpha_initializer = initializers.get(alpha_initializer)
         self.alpha_regularizer = regularizers.get(alpha_regularizer)
-        self.alpha_constraint = alpha_constraint
+        self.alpha_constraint = constraints.get(alpha_constraint)
         if shared_axes is None:
             self.shared_axes = ()
         else:
-            self.shared_axes = (shared_axes,) if isinstance(shared_axes, int) else tuple(shared_axes)
+            axes = (shared_axes,) if np.ndim(shared_axes) == 0 else tuple(shared_axes)
+            self.shared_axes = tuple(int(a) for a in axes)
 
     def build(self, input_shape):
         shape = list(input_shape[1:])

@@ -64,10 +64,10 @@ class Layer:
         if input_dim is not None and input_shape is None:
             input_shape = (input_dim,)
         if batch_input_shape is not None:
-            self.batch_input_shape = tuple(batch_input_shape)
+            self.batch_input_shape = _plain_shape(batch_input_shape)
         elif input_shape is not None:
             shape = (input_shape,) if np.ndim(input_shape) == 0 else tuple(input_shape)
-            self.batch_input_shape = (batch_size,) + shape
+            self.batch_input_shape = _plain_shape((batch_size,) + shape)
         else:
             self.batch_input_shape = None
         self.built = False
@@ -364,6 +364,11 @@ def _input_masks(tensors, several):
         return getattr(tensors, "_keras_mask", None)
     masks = [getattr(t, "_keras_mask", None) for t in flatten(tensors)]
     return None if all(m is None for m in masks) else masks
+
+
+def _plain_shape(shape):
+    """A shape as a tuple of Python ints and Nones (numpy integers kept out of configs)."""
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def _unique(variables):

@@ -1,13 +1,16 @@
 """kerasr's building blocks beyond Keras: a residual block F(x) + x and a highway layer."""
 
-from .. import activations, initializers, ops, regularizers
+import numpy as np
+
+from .. import activations, constraints, initializers, ops, regularizers
+from ..identifiers import serialize
 from .base import InputSpec, Layer, format_shape
 from .core import Dense, positive_int
 
 
 def _as_initializer(value):
     """A number means a constant initializer (`transform_bias_initializer=-2`)."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
         return initializers.Constant(float(value))
     return initializers.get(value)
 
@@ -79,11 +82,21 @@ class ResidualBlock(Layer):
         return (input_shape[0],) + shape[1:]
 
     def get_config(self):
-        return {**super().get_config(),
-                "f": [{"class_name": type(c).__name__, "config": c.get_config()} for c in self.f],
+        from ..saving.serialization import serialize_layer
+        return {**super().get_config(), "f": [serialize_layer(c) for c in self.f],
                 "projection": self._projection_argument if self._projection_argument != "layer"
-                else {"class_name": type(self.projection).__name__,
-                      "config": self.projection.get_config()}}
+                else serialize_layer(self.projection)}
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None):
+        from ..saving.serialization import deserialize_layer
+        config_ = dict(config_)
+        f = config_.pop("f")
+        f = [deserialize_layer(c, custom_objects) for c in (f if isinstance(f, list) else [f])]
+        projection = config_.pop("projection", None)
+        if isinstance(projection, dict):
+            projection = deserialize_layer(projection, custom_objects)
+        return cls(f, projection=projection, **config_)
 
 
 class Highway(Layer):
@@ -107,8 +120,8 @@ class Highway(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -153,4 +166,12 @@ class Highway(Layer):
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
-                "activation": activations.serialize(self.activation)}
+                "activation": activations.serialize(self.activation),
+                "transform_bias_initializer": serialize(self.transform_bias_initializer),
+                "kernel_initializer": serialize(self.kernel_initializer),
+                "bias_initializer": serialize(self.bias_initializer),
+                "kernel_regularizer": serialize(self.kernel_regularizer),
+                "bias_regularizer": serialize(self.bias_regularizer),
+                "activity_regularizer": serialize(self.activity_regularizer),
+                "kernel_constraint": serialize(self.kernel_constraint),
+                "bias_constraint": serialize(self.bias_constraint)}

@@ -3,7 +3,7 @@ Lambda, ActivityRegularization, Masking and Embedding."""
 
 import numpy as np
 
-from .. import activations, initializers, ops, regularizers
+from .. import activations, constraints, initializers, ops, regularizers
 from ..engine.graph import KerasTensor
 from ..engine.tensor import Tensor
 from ..identifiers import serialize
@@ -12,9 +12,29 @@ from .base import InputSpec, Layer, format_shape
 
 # ---- argument checks shared by the layers ------------------------------------------------
 def positive_int(layer, name, value):
-    if isinstance(value, bool) or value is None or int(value) != value or value < 1:
+    if (isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating))
+            or int(value) != value or value < 1):
         raise ValueError(f"{layer.name}: {name} must be a positive integer, got {value!r}.")
     return int(value)
+
+
+def seed_argument(layer, seed):
+    """None or a non-negative integer, as a Python int (configs must stay JSON)."""
+    if seed is None:
+        return None
+    if (isinstance(seed, bool) or not isinstance(seed, (int, float, np.integer, np.floating))
+            or int(seed) != seed or seed < 0):
+        raise ValueError(f"{layer.name}: seed must be a non-negative integer or None, "
+                         f"got {seed!r}.")
+    return int(seed)
+
+
+def noise_shape_argument(noise_shape):
+    """A noise shape as a tuple of Python ints and Nones (or None)."""
+    if noise_shape is None:
+        return None
+    shape = (noise_shape,) if np.ndim(noise_shape) == 0 else tuple(noise_shape)
+    return tuple(None if d is None else int(d) for d in shape)
 
 
 def rate_in_unit_interval(layer, name, value):
@@ -67,8 +87,8 @@ class Dense(Layer):
         self.kernel_regularizer = regularizers.get(kernel_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.input_spec = InputSpec(min_ndim=2)
         self.supports_masking = True
 
@@ -130,8 +150,8 @@ class Dropout(Layer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = rate_in_unit_interval(self, "rate", rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
-        self.seed = seed
+        self.noise_shape = noise_shape_argument(noise_shape)
+        self.seed = seed_argument(self, seed)
         self.supports_masking = True
 
     def call(self, inputs, training=None):
@@ -336,9 +356,10 @@ class Embedding(Layer):
         self.embeddings_initializer = initializers.get(embeddings_initializer)
         self.embeddings_regularizer = regularizers.get(embeddings_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.embeddings_constraint = embeddings_constraint
+        self.embeddings_constraint = constraints.get(embeddings_constraint)
         self.mask_zero = bool(mask_zero)
-        self.input_length = input_length
+        self.input_length = None if input_length is None else positive_int(
+            self, "input_length", input_length)
         self.supports_masking = self.mask_zero
 
     def build(self, input_shape):

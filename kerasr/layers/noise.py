@@ -9,7 +9,7 @@ import numpy as np
 
 from .. import ops, random
 from .base import Layer
-from .core import rate_in_unit_interval
+from .core import noise_shape_argument, rate_in_unit_interval, seed_argument
 
 # SELU's constants (Klambauer et al. 2017), as Keras's AlphaDropout writes them.
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -19,7 +19,7 @@ SELU_SCALE = 1.0507009873554804934193349852946
 class _NoiseLayer(Layer):
     def __init__(self, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.seed = seed
+        self.seed = seed_argument(self, seed)
         self.supports_masking = True
 
     def compute_output_shape(self, input_shape):
@@ -74,7 +74,7 @@ class AlphaDropout(_NoiseLayer):
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         super().__init__(seed=seed, **kwargs)
         self.rate = rate_in_unit_interval(self, "rate", rate)
-        self.noise_shape = None if noise_shape is None else tuple(noise_shape)
+        self.noise_shape = noise_shape_argument(noise_shape)
 
     def call(self, inputs, training=None):
         if not training or self.rate == 0.0:

@@ -7,6 +7,7 @@ The forward and backward passes are fused ops (`ops/normalization.py`) over Numb
 import numpy as np
 
 from .. import config, constraints, initializers, ops, regularizers
+from ..identifiers import serialize
 from ..ops.normalization import (batch_normalization_inference, batch_normalization_train,
                                  layer_normalization)
 from .base import InputSpec, Layer, format_shape
@@ -15,6 +16,8 @@ from .base import InputSpec, Layer, format_shape
 # ---- argument checks -----------------------------------------------------------------------
 def _axis_argument(layer, axis):
     """An int or a list/tuple of ints, kept as given until build."""
+    if isinstance(axis, np.ndarray):
+        axis = axis.tolist()
     items = list(axis) if isinstance(axis, (list, tuple)) else [axis]
     if not items or any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in items):
         raise ValueError(f"{layer.name}: axis must be an integer or a list of integers, "
@@ -156,6 +159,14 @@ class BatchNormalization(Layer):
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
                 "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": serialize(self.beta_initializer),
+                "gamma_initializer": serialize(self.gamma_initializer),
+                "moving_mean_initializer": serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": serialize(self.moving_variance_initializer),
+                "beta_regularizer": serialize(self.beta_regularizer),
+                "gamma_regularizer": serialize(self.gamma_regularizer),
+                "beta_constraint": serialize(self.beta_constraint),
+                "gamma_constraint": serialize(self.gamma_constraint),
                 "synchronized": self.synchronized}
 
 
@@ -214,4 +225,10 @@ class LayerNormalization(Layer):
 
     def get_config(self):
         return {**super().get_config(), "axis": self.axis, "epsilon": self.epsilon,
-                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling}
+                "center": self.center, "scale": self.scale, "rms_scaling": self.rms_scaling,
+                "beta_initializer": serialize(self.beta_initializer),
+                "gamma_initializer": serialize(self.gamma_initializer),
+                "beta_regularizer": serialize(self.beta_regularizer),
+                "gamma_regularizer": serialize(self.gamma_regularizer),
+                "beta_constraint": serialize(self.beta_constraint),
+                "gamma_constraint": serialize(self.gamma_constraint)}

@@ -7,7 +7,7 @@ many gate blocks its kernels have, makes its weights and names the op that runs 
 
 import numpy as np
 
-from .. import activations, initializers, random, regularizers
+from .. import activations, constraints, initializers, random, regularizers
 from ..engine.tensor import Tensor
 from ..identifiers import serialize
 from .. import ops
@@ -15,7 +15,7 @@ from ..ops.gru import gru_sequence
 from ..ops.lstm import lstm_sequence
 from ..ops.simple_rnn import simple_rnn_sequence
 from .base import InputSpec, Layer, format_shape
-from .core import positive_int, rate_in_unit_interval
+from .core import positive_int, rate_in_unit_interval, seed_argument
 
 # Activations the fused sequence kernels evaluate inside their time loop.
 FUSED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear")
@@ -56,13 +56,13 @@ class Recurrent(Layer):
         self.recurrent_regularizer = regularizers.get(recurrent_regularizer)
         self.bias_regularizer = regularizers.get(bias_regularizer)
         self.activity_regularizer = regularizers.get(activity_regularizer)
-        self.kernel_constraint = kernel_constraint
-        self.recurrent_constraint = recurrent_constraint
-        self.bias_constraint = bias_constraint
+        self.kernel_constraint = constraints.get(kernel_constraint)
+        self.recurrent_constraint = constraints.get(recurrent_constraint)
+        self.bias_constraint = constraints.get(bias_constraint)
         self.dropout = rate_in_unit_interval(self, "dropout", dropout)
         self.recurrent_dropout = rate_in_unit_interval(self, "recurrent_dropout", recurrent_dropout)
         # Like the other random layers, draws come from the generator set_random_seed() seeds.
-        self.seed = seed
+        self.seed = seed_argument(self, seed)
         self.return_sequences = bool(return_sequences)
         self.return_state = bool(return_state)
         self.go_backwards = bool(go_backwards)

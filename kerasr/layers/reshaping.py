@@ -6,7 +6,7 @@ from .. import ops
 from ..ops import pooling as pooling_ops
 from ..ops import reshaping as reshaping_ops
 from .base import InputSpec, format_shape
-from .core import rate_in_unit_interval
+from .core import rate_in_unit_interval, seed_argument
 from .arguments import is_sequence, normalize_data_format, normalize_tuple, spatial_axes
 from .pooling import SpatialLayer
 
@@ -220,7 +220,8 @@ class BaseSpatialDropout(SpatialLayer):
         self.rank = rank
         self.rate = rate_in_unit_interval(self, "rate", rate)
         self.data_format = normalize_data_format(data_format, self)
-        self.seed = seed  # kept for Keras's signature; draws come from kerasr.random
+        # seed is kept for Keras's signature; draws come from kerasr.random
+        self.seed = seed_argument(self, seed)
         self.input_spec = InputSpec(ndim=rank + 2)
         self.supports_masking = True
 

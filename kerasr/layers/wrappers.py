@@ -27,32 +27,6 @@ from .base import InputSpec, Layer, _is_shape, format_shape
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
-def serialize_layer(layer):
-    return {"class_name": type(layer).__name__, "config": layer.get_config()}
-
-
-def deserialize_layer(entry):
-    """A layer from `{"class_name", "config"}` (any Layer subclass defined so far), or a layer."""
-    if isinstance(entry, Layer):
-        return entry
-    name = entry["class_name"]
-    found = _layer_classes().get(name)
-    if found is None:
-        raise ValueError(f"Unknown layer class {name!r}: define (or import) it before "
-                         f"deserializing a wrapper that holds it.")
-    return found.from_config(dict(entry["config"]))
-
-
-def _layer_classes():
-    classes, stack = {}, [Layer]
-    while stack:
-        cls = stack.pop()
-        for sub in cls.__subclasses__():
-            classes.setdefault(sub.__name__, sub)
-            stack.append(sub)
-    return classes
-
-
 def _remove_prefix(text, prefix):
     return text[len(prefix):] if text.startswith(prefix) else text
 
@@ -79,12 +53,14 @@ class Wrapper(Layer):
         self.layer._maybe_build(input_shape)
 
     def get_config(self):
+        from ..saving.serialization import serialize_layer
         return {**super().get_config(), "layer": serialize_layer(self.layer)}
 
     @classmethod
-    def from_config(cls, config_):
+    def from_config(cls, config_, custom_objects=None):
+        from ..saving.serialization import deserialize_layer
         config_ = dict(config_)
-        layer = deserialize_layer(config_.pop("layer"))
+        layer = deserialize_layer(config_.pop("layer"), custom_objects)
         return cls(layer, **config_)
 
 
@@ -344,18 +320,20 @@ class Bidirectional(Wrapper):
 
     # ---- description -----------------------------------------------------------------------
     def get_config(self):
+        from ..saving.serialization import serialize_layer
         config_ = Layer.get_config(self)
         return {**config_, "layer": serialize_layer(self.forward_layer),
                 "merge_mode": self.merge_mode,
                 "backward_layer": serialize_layer(self.backward_layer)}
 
     @classmethod
-    def from_config(cls, config_):
+    def from_config(cls, config_, custom_objects=None):
+        from ..saving.serialization import deserialize_layer
         config_ = dict(config_)
-        layer = deserialize_layer(config_.pop("layer"))
+        layer = deserialize_layer(config_.pop("layer"), custom_objects)
         backward = config_.pop("backward_layer", None)
         if backward is not None:
-            backward = deserialize_layer(backward)
+            backward = deserialize_layer(backward, custom_objects)
         return cls(layer, backward_layer=backward, **config_)
 
 

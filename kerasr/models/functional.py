@@ -63,6 +63,30 @@ class Model(Trainer, Layer):
         print_summary(self, line_length=line_length, positions=positions, print_fn=print_fn,
                       expand_nested=expand_nested, show_trainable=show_trainable)
 
+    # ---- saving (kerasr.saving does the work) ---------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Saves the whole model to a `.keras` file (see `save_model`)."""
+        from ..saving import save_model
+        return save_model(self, filepath, overwrite=overwrite,
+                          include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Saves the weights to a `.weights.npz` file (see `save_model_weights`)."""
+        from ..saving import save_weights
+        return save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, by_name=False, skip_mismatch=False):
+        """Loads weights saved by `save_weights` (see `load_model_weights`)."""
+        from ..saving import load_weights
+        return load_weights(self, filepath, by_name=by_name, skip_mismatch=skip_mismatch)
+
+    def to_json(self, **kwargs):
+        """The architecture as a JSON string (see `model_to_json`); `kwargs` go to
+        `json.dumps` (e.g. `indent=2`)."""
+        import json
+        from ..saving.model_file import model_entry
+        return json.dumps(model_entry(self), **kwargs)
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
 
@@ -181,6 +205,15 @@ class Functional(Model):
             if any(t is symbolic for t in node.input_tensors):
                 return node.layer.name
         return self.name
+
+    def get_config(self):
+        from ..saving.serialization import functional_config
+        return functional_config(self)
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None):
+        from ..saving.serialization import functional_from_config
+        return functional_from_config(cls, config_, custom_objects)
 
     @property
     def input_shape(self):

@@ -114,11 +114,13 @@ class Sequential(Functional):
         return list(self.__dict__.get("_stack", []))
 
     def get_config(self):
-        config_ = {"name": self.name, "layers": [
-            {"class_name": type(layer).__name__, "config": layer.get_config()} for layer in self._stack]}
-        if self._input_layer is not None:
-            config_["build_input_shape"] = list(self._input_layer.batch_shape)
-        return config_
+        from ..saving.serialization import sequential_config
+        return sequential_config(self)
+
+    @classmethod
+    def from_config(cls, config_, custom_objects=None):
+        from ..saving.serialization import sequential_from_config
+        return sequential_from_config(cls, config_, custom_objects)
 
     def __repr__(self):
         shape = format_shape(self.inputs[0].shape) if self.built else "not built"

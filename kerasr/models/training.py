@@ -1,6 +1,7 @@
 """The training loop: compile, fit, evaluate, predict and their batch-level forms."""
 
 import math
+import warnings
 
 import numpy as np
 
@@ -25,6 +26,8 @@ class Trainer:
         self._loss_spec = None
         self._metric_spec = None
         self._output_metrics = None
+        self._compiled_known = None
+        self._compiled_trainable = None
 
     # ---- compile -------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -41,7 +44,36 @@ class Trainer:
         self._metric_spec = self._per_output_lists(metrics, names)
         self._weighted_metric_spec = self._per_output_lists(weighted_metrics, names)
         self._output_metrics = None
+        self._snapshot_trainable()
         self.compiled = True
+
+    # ---- which weights train: those trainable when the model was compiled -------------------
+    def _snapshot_trainable(self):
+        """Records which weights are trainable now. As in Keras (and R keras's freeze_weights
+        notes), changing `trainable` after compile takes effect at the next compile: the GAN
+        pattern (compile the discriminator, freeze it, build and compile the GAN) relies on it.
+        Weights created after compile (a model built on its first data) follow their flags."""
+        self._compiled_known = {id(v) for v in self.weights} if self.built else set()
+        self._compiled_trainable = {id(v) for v in self.trainable_weights} if self.built else set()
+        self._trainable_warned = False
+
+    def _training_variables(self):
+        current = self.trainable_weights
+        known = getattr(self, "_compiled_known", None)
+        chosen = getattr(self, "_compiled_trainable", None)
+        if known is None:  # never compiled through Trainer.compile (a subclass's own compile)
+            return current
+        kept = [v for v in current if id(v) not in known or id(v) in chosen]
+        still = [v for v in self.non_trainable_weights if id(v) in chosen]
+        if (len(kept) != len(current) or still) and not self._trainable_warned:
+            self._trainable_warned = True
+            warnings.warn(
+                f"The trainable weights of model {self.name} changed after it was compiled "
+                f"(freeze_weights(), unfreeze_weights() or layer.trainable): training still "
+                f"updates the {len(kept) + len(still)} weight arrays that were trainable at "
+                f"compile time, as Keras does. Call compile() again for the change to take "
+                f"effect.", UserWarning, stacklevel=4)
+        return kept + still
 
     def _per_output(self, spec, names, what, resolve):
         if isinstance(spec, dict):
@@ -74,6 +106,7 @@ class Trainer:
         """Resolves metrics once the shapes of targets and outputs are known."""
         names = self.output_names
         self._output_metrics = []
+        taken = {"loss"} | {f"{n}_loss" for n in names}
         for i, name in enumerate(names):
             built = []
             for spec_list, weighted in ((self._metric_spec[i], False), (self._weighted_metric_spec[i], True)):
@@ -82,6 +115,11 @@ class Trainer:
                                                 y_true_shape=ys[i].shape, y_pred_shape=outputs_shape[i])
                     if len(names) > 1:
                         metric.name = f"{name}_{metric.name}"
+                    base, suffix = metric.name, 0
+                    while metric.name in taken:  # two AUCs log "auc" and "auc_1", as in Keras
+                        suffix += 1
+                        metric.name = f"{base}_{suffix}"
+                    taken.add(metric.name)
                     built.append((metric, weighted))
             self._output_metrics.append(built)
         self._loss_tracker = metrics_module.Mean(name="loss")
@@ -133,12 +171,17 @@ class Trainer:
 
     def _train_step(self, xs, ys, sample_weights):
         ys = ys if ys is not None else [None] * len(self.outputs)  # losses added by layers only
-        variables = self.trainable_weights
+        variables = self._training_variables()
         with GradientTape() as tape:
             outputs = self._forward(xs, training=True)
             total, per_output = self.compute_loss(ys, outputs, sample_weights, variables)
-        grads = tape.gradient(total, variables)
-        self.optimizer.apply(grads, variables)
+        if variables:
+            grads = tape.gradient(total, variables)
+            self.optimizer.apply(grads, variables)
+        elif not getattr(self, "_no_weights_warned", False):
+            self._no_weights_warned = True  # Keras trains nothing and says so
+            warnings.warn(f"Model {self.name} has no trainable weights: training only reports "
+                          "the loss.", UserWarning, stacklevel=4)
         return self._update_metrics(ys, outputs, sample_weights, total, per_output, len(xs[0]))
 
     def _test_step(self, xs, ys, sample_weights):
@@ -170,7 +213,8 @@ class Trainer:
             raise ValueError(f"Model {self.name} must be compiled before {what}(): call "
                              f"compile(model, optimizer=..., loss=...) first.")
 
-    def _prepare(self, x, y, sample_weight=None, class_weight=None, role_prefix=""):
+    def _prepare(self, x, y, sample_weight=None, class_weight=None, role_prefix="",
+                 whole_data=False):
         """Checked, converted arrays for inputs, targets and sample weights."""
         if x is None:
             raise ValueError("x is required: pass the input data.")
@@ -200,6 +244,7 @@ class Trainer:
         if class_weight is not None:
             if ys is None or len(ys) != 1:
                 raise ValueError("class_weight applies to models with a single output.")
+            _check_class_weight(class_weight, ys[0], whole_data)
             weights = data.class_weights_to_sample_weights(class_weight, ys[0])
             sws = [weights if sws is None else sws[0] * weights]
         if sws is not None:
@@ -221,10 +266,23 @@ class Trainer:
         `x` may also be a generator of batches (x, y) or (x, y, sample_weight), e.g. an image
         flow: then `steps_per_epoch` batches make an epoch (required unless it has a length),
         and `validation_data` may be a generator too, with `validation_steps`.
+
+        With arrays, `steps_per_epoch` batches make an epoch and the next epoch continues
+        where it stopped (a new shuffle once every batch was seen; an epoch that runs out of
+        batches ends early with a warning), as Keras does; `validation_steps` validates on
+        the first that many batches of the validation data. `validation_freq` is an integer
+        (validate every that many epochs) or a list of the (1-based) epochs to validate on.
+        `class_weight` ({class index: weight}, 0-based) must name classes that occur in y.
         """
         self._assert_compiled("fit")
         batch_size = _positive_int(batch_size, "batch_size", 32)
         epochs = _non_negative_int(epochs, "epochs")
+        initial_epoch = _non_negative_int(initial_epoch, "initial_epoch")
+        if steps_per_epoch is not None:
+            steps_per_epoch = _positive_int(steps_per_epoch, "steps_per_epoch", None)
+        if validation_steps is not None:
+            validation_steps = _positive_int(validation_steps, "validation_steps", None)
+        should_validate = _validation_schedule(validation_freq)
         if not isinstance(validation_split, (int, float)) or not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be a number in [0, 1), got {validation_split!r}.")
         source = None
@@ -236,7 +294,7 @@ class Trainer:
             source = data.GeneratorBatches(x, steps_per_epoch, "fit()", "steps_per_epoch")
             n, steps = None, source.steps
         else:
-            xs, ys, sws = self._prepare(x, y, sample_weight, class_weight)
+            xs, ys, sws = self._prepare(x, y, sample_weight, class_weight, whole_data=True)
             n = len(xs[0])
         val = None
         if validation_data is not None and data.is_generator(validation_data):
@@ -248,16 +306,24 @@ class Trainer:
             (xs, ys, sws), val, n = data.split_validation([xs, ys, sws], validation_split, n)
             val = tuple(val)
         if source is None:
-            steps = math.ceil(n / batch_size)
+            stream = _ArrayBatches(n, batch_size, shuffle, steps_per_epoch)
+            steps = stream.steps
         verbose = 1 if verbose == "auto" else int(verbose)
         history = History()
-        own = [ProgbarLogger(verbose)] if verbose else []
+        callbacks = list(callbacks or [])
+        own = [ProgbarLogger(verbose)] if verbose and not any(
+            isinstance(c, ProgbarLogger) for c in callbacks) else []  # the user's one if given
         params = {"verbose": verbose, "epochs": epochs, "steps": steps, "batch_size": batch_size,
                   "samples": n}
+        if isinstance(val, tuple):
+            params["validation_samples"] = len(val[0][0])
         callback_list = CallbackList(own + list(callbacks or []) + [history], self, params)
         self.stop_training = False
         self.history = history
+        self._initial_epoch = None
         callback_list.call("on_train_begin", {})
+        # A callback_backup_and_restore() that restored a backup resumes at its epoch.
+        initial_epoch = self._initial_epoch if self._initial_epoch is not None else initial_epoch
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callback_list.call("on_epoch_begin", epoch, {})
@@ -266,7 +332,7 @@ class Trainer:
                 batches = self._generator_batches(source, class_weight)
             else:
                 batches = ((data.take(xs, index), data.take(ys, index), data.take(sws, index))
-                           for index in data.batch_indices(n, batch_size, shuffle, random.permutation))
+                           for index in stream.epoch())
             for step, (batch_x, batch_y, batch_sw) in enumerate(batches):
                 callback_list.train_batch_begin(step, {})
                 logs = self._train_step(batch_x, batch_y, batch_sw or [None] * len(self.outputs))
@@ -274,15 +340,18 @@ class Trainer:
                 if self.stop_training:
                     break
             epoch_logs = dict(self._logs() if self._output_metrics is not None else logs)
-            if val is not None and (epoch + 1) % validation_freq == 0:
+            if val is not None and should_validate(epoch + 1):
                 if isinstance(val, data.GeneratorBatches):
                     val_logs = self._evaluate_batches(self._generator_batches(val))
                 else:
-                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size)
+                    val_logs = self._evaluate_arrays(*val, validation_batch_size or batch_size,
+                                                     steps=validation_steps)
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             callback_list.call("on_epoch_end", epoch, epoch_logs)
             if self.stop_training or (source is not None and source.exhausted):
                 break
+        if epochs > initial_epoch:  # use_ema: the weights become their moving averages
+            self.optimizer.finalize_variable_values(self.trainable_weights)
         callback_list.call("on_train_end", {})
         return history
 
@@ -292,9 +361,11 @@ class Trainer:
             batch_x, batch_y, batch_sw = data.unpack_batch(batch, "The generator")
             yield self._prepare(batch_x, batch_y, batch_sw, class_weight)
 
-    def _evaluate_arrays(self, xs, ys, sws, batch_size, callback_list=None):
+    def _evaluate_arrays(self, xs, ys, sws, batch_size, callback_list=None, steps=None):
+        """Loss and metrics over the batches of arrays (only the first `steps` if given)."""
+        indices = data.batch_indices(len(xs[0]), batch_size, False, None)
         batches = ((data.take(xs, index), data.take(ys, index), data.take(sws, index))
-                   for index in data.batch_indices(len(xs[0]), batch_size, False, None))
+                   for index in indices[:steps])
         return self._evaluate_batches(batches, callback_list)
 
     def _evaluate_batches(self, batches, callback_list=None):
@@ -323,7 +394,9 @@ class Trainer:
         if batches is not None:
             logs = self._evaluate_batches(batches, callback_list)
         else:
-            logs = self._evaluate_arrays(xs, ys, sws, batch_size, callback_list)
+            if steps is not None:
+                steps = _positive_int(steps, "steps", None)
+            logs = self._evaluate_arrays(xs, ys, sws, batch_size, callback_list, steps=steps)
         callback_list.call("on_test_end", logs)
         if verbose not in (0, "0"):
             print(" - ".join(f"{k}: {v:.4f}" for k, v in sorted(logs.items())))
@@ -374,12 +447,116 @@ class Trainer:
         logs = self._test_step(xs, ys, sws or [None] * len(self.outputs))
         return _batch_result(logs, return_dict)
 
+    def reset_states(self):
+        """Resets the state of every stateful layer (recurrent layers with stateful=True)."""
+        for layer in _all_layers(self):
+            if layer is not self and callable(getattr(layer, "reset_states", None)):
+                layer.reset_states()
+        return self
+
     def predict_on_batch(self, x):
         if not self.built:
             self._ensure_built(x)
         xs = data.cast_inputs(data.as_array_list(x, self.input_names, "x", self.name), self.inputs)
         outputs = [o.data for o in self._forward(xs, training=False)]
         return outputs[0] if len(outputs) == 1 else outputs
+
+
+def _all_layers(layer, seen=None):
+    """`layer` and every layer nested in it, each once."""
+    seen = set() if seen is None else seen
+    if id(layer) in seen:
+        return []
+    seen.add(id(layer))
+    found = [layer]
+    for sub in layer._sublayers():
+        found += _all_layers(sub, seen)
+    return found
+
+
+class _ArrayBatches:
+    """The batch indices of each epoch over `n` samples. Without `steps_per_epoch`, an epoch
+    is one pass (reshuffled). With it, epochs take that many batches from one pass after
+    another and resume where the previous epoch stopped, as Keras 3's epoch iterator does; a
+    pass that ends mid-epoch ends that epoch early (with a warning)."""
+
+    def __init__(self, n, batch_size, shuffle, steps_per_epoch):
+        self.n, self.batch_size, self.shuffle = n, batch_size, shuffle
+        self.per_pass = math.ceil(n / batch_size)
+        self.steps_per_epoch = steps_per_epoch
+        self.steps = steps_per_epoch or self.per_pass
+        self._pending = []
+        self._warned = False
+
+    def _new_pass(self):
+        return data.batch_indices(self.n, self.batch_size, self.shuffle, random.permutation)
+
+    def epoch(self):
+        if self.steps_per_epoch is None:
+            yield from self._new_pass()
+            return
+        if not self._pending:
+            self._pending = list(self._new_pass())
+        for _ in range(self.steps_per_epoch):
+            if not self._pending:
+                if not self._warned:
+                    self._warned = True
+                    warnings.warn(
+                        f"fit(): steps_per_epoch={self.steps_per_epoch} asks for more batches "
+                        f"than the data has left ({self.per_pass} batches of {self.batch_size} "
+                        f"per pass over {self.n} samples): this epoch ends early.",
+                        UserWarning, stacklevel=4)
+                return
+            yield self._pending.pop(0)
+
+
+def _validation_schedule(validation_freq):
+    """A function epoch (1-based) -> validate?, from an int or a list of epochs (Keras)."""
+    if isinstance(validation_freq, (list, tuple, set, range, np.ndarray)):
+        epochs = set()
+        for e in validation_freq:
+            epochs.add(_positive_int(e, "each epoch in validation_freq", None))
+        return epochs.__contains__
+    if isinstance(validation_freq, bool) or not isinstance(validation_freq, (int, np.integer)) \
+            or validation_freq < 1:
+        raise ValueError("validation_freq must be a positive integer (validate every that many "
+                         f"epochs) or a list of epochs, got {validation_freq!r}.")
+    freq = int(validation_freq)
+    return lambda epoch: epoch % freq == 0
+
+
+def _check_class_weight(class_weight, y, whole_data):
+    """class_weight maps 0-based class indices to weights; a class index that y cannot hold
+    (one-hot labels) or, over the whole data, that never occurs in y, is an error."""
+    if not isinstance(class_weight, dict):
+        raise ValueError("class_weight must be a dict {class index: weight}, got a "
+                         f"{type(class_weight).__name__}.")
+    keys = []
+    for key in class_weight:
+        try:
+            index = int(key)
+        except (TypeError, ValueError):
+            index = None
+        if index is None or isinstance(key, bool) or index != float(key) or index < 0:
+            raise ValueError(f"class_weight keys must be 0-based class indices, got {key!r}.")
+        keys.append(index)
+    one_hot = y.ndim > 1 and y.shape[-1] > 1
+    if one_hot:
+        beyond = sorted(k for k in keys if k >= y.shape[-1])
+        if beyond:
+            raise ValueError(f"class_weight names class(es) {beyond} but y is one-hot with "
+                             f"{y.shape[-1]} classes (0 to {y.shape[-1] - 1}; class indices "
+                             "are 0-based).")
+    if not whole_data:
+        return
+    labels = np.argmax(y, axis=-1) if one_hot else np.round(y.reshape(len(y), -1)[:, 0])
+    present = set(np.unique(labels).astype(np.int64).tolist())
+    absent = sorted(k for k in keys if k not in present)
+    if absent:
+        shown = sorted(present)
+        listed = ", ".join(map(str, shown[:20])) + (", ..." if len(shown) > 20 else "")
+        raise ValueError(f"class_weight names class(es) {absent} that do not occur in y "
+                         f"(classes in y: {listed}; class indices are 0-based).")
 
 
 def _batch_result(logs, return_dict):

@@ -1,5 +1,7 @@
 """R keras's model verbs: creating, compiling, fitting, evaluating, predicting, inspecting."""
 
+import numpy as np
+
 from ..layers.base import Layer
 from ..layers.core import Input, InputLayer
 from ..models import Functional, Sequential
@@ -62,17 +64,20 @@ compile = _CompileVerb(_compile)  # noqa: A001 (R keras's name; the builtin stil
 @verb()
 def fit(object, x=None, y=None, batch_size=None, epochs=10, verbose="auto", callbacks=None,
         validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
-        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None):
+        sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+        validation_batch_size=None, validation_freq=1):
     """Trains a model for `epochs` epochs (R keras's default 10). Returns a History.
 
     `batch_size` defaults to 32; `validation_split` takes the last fraction of the data before
-    shuffling, as Keras does.
+    shuffling, as Keras does. `initial_epoch` is 0-based, like every index in kerasr.
     """
     return object.fit(x, y, batch_size=batch_size, epochs=epochs, verbose=verbose,
                       callbacks=callbacks, validation_split=validation_split,
                       validation_data=validation_data, shuffle=shuffle, class_weight=class_weight,
                       sample_weight=sample_weight, initial_epoch=initial_epoch,
-                      steps_per_epoch=steps_per_epoch, validation_steps=validation_steps)
+                      steps_per_epoch=steps_per_epoch, validation_steps=validation_steps,
+                      validation_batch_size=validation_batch_size,
+                      validation_freq=validation_freq)
 
 
 @verb()
@@ -154,31 +159,106 @@ def pop_layer(object):
 
 
 @verb(subject=_is_layer_or_model)
-def freeze_weights(object, from_=None, to=None):
-    """Makes a model's (or a layer's) weights untrainable, optionally only layers from..to
-    (names or 0-based indices, inclusive). Returns the object. Recompile to take effect."""
-    _set_trainable(object, False, from_, to)
+def freeze_weights(object, from_=None, to=None, which=None, **kwargs):
+    """Makes a model's (or a layer's) weights untrainable. Returns the object.
+
+    R's `from` is a Python keyword: write `from_=` (or `**{"from": ...}`). `from_` and `to`
+    (a layer, a layer name or a 0-based index; both inclusive) freeze that range of layers
+    and make every other layer trainable, as R keras does; `which` (names, indices, layers,
+    a list of booleans, or a function layer -> bool) freezes exactly those layers. A compiled
+    model keeps training the weights that were trainable when it was compiled: compile it
+    again after freezing or unfreezing (R keras and Keras require it; kerasr warns).
+    """
+    _set_trainable(object, False, _from(from_, kwargs, "freeze_weights"), to, which)
     return object
 
 
 @verb(subject=_is_layer_or_model)
-def unfreeze_weights(object, from_=None, to=None):
-    """Makes weights trainable again (see freeze_weights). Returns the object."""
-    _set_trainable(object, True, from_, to)
+def unfreeze_weights(object, from_=None, to=None, which=None, **kwargs):
+    """Makes weights trainable again (see freeze_weights: the same `from_`/`to`/`which`,
+    layers outside the range are frozen). Returns the object. Compile again afterwards."""
+    _set_trainable(object, True, _from(from_, kwargs, "unfreeze_weights"), to, which)
     return object
 
 
-def _set_trainable(object, trainable, start, stop):
-    if start is None and stop is None:
+def _from(from_, kwargs, verb_name):
+    if "from" in kwargs:
+        if from_ is not None:
+            raise TypeError(f"{verb_name}(): give `from_` or `from`, not both.")
+        from_ = kwargs.pop("from")
+    if kwargs:
+        raise TypeError(f"{verb_name}() got unexpected argument(s): {', '.join(kwargs)}.")
+    return from_
+
+
+def _layer_position(object, layers, spec, role):
+    """0-based position in `layers` of a layer given by name, index or instance."""
+    names = [layer.name for layer in layers]
+    if isinstance(spec, Layer):
+        for i, layer in enumerate(layers):
+            if layer is spec:
+                return i
+        raise ValueError(f"{role}: layer {spec.name!r} is not a layer of {object.name}.")
+    if isinstance(spec, str):
+        if spec not in names:
+            raise ValueError(f"{role}: {object.name} has no layer named {spec!r}; its layers "
+                             f"are: {', '.join(names)}.")
+        return names.index(spec)
+    if isinstance(spec, bool) or not isinstance(spec, (int, np.integer)):
+        raise ValueError(f"{role} must be a layer, a layer name or a 0-based index, got {spec!r}.")
+    if not -len(layers) <= spec < len(layers):
+        raise ValueError(f"{role}={spec} is out of range: {object.name} has {len(layers)} layers "
+                         f"(0-based indices 0 to {len(layers) - 1}).")
+    return int(spec) % len(layers)
+
+
+def _set_trainable(object, trainable, start, stop, which=None):
+    if start is None and stop is None and which is None:
         object.trainable = trainable
         return
-    layers = object.layers
-    names = [layer.name for layer in layers]
-    first = names.index(start) if isinstance(start, str) else (start or 0)
-    last = names.index(stop) if isinstance(stop, str) else (len(layers) - 1 if stop is None else stop)
+    layers = getattr(object, "layers", None)
+    if layers is None:
+        raise ValueError(f"{object.name} is a layer, not a model: from_/to/which select layers "
+                         "of a model; call without them to (un)freeze the whole layer.")
+    if which is not None:
+        if start is not None or stop is not None:
+            raise ValueError("Give either which or from_/to, not both.")
+        if callable(which) and not isinstance(which, Layer):
+            chosen = {i for i, layer in enumerate(layers) if which(layer)}
+        else:
+            specs = list(which) if isinstance(which, (list, tuple, np.ndarray)) else [which]
+            if specs and all(isinstance(w, (bool, np.bool_)) for w in specs):
+                if len(specs) != len(layers):
+                    raise ValueError(f"which has {len(specs)} booleans for {len(layers)} layers.")
+                chosen = {i for i, flag in enumerate(specs) if flag}
+            else:
+                chosen = {_layer_position(object, layers, w, "which") for w in specs}
+        if trainable and not object.trainable:  # the model itself must train, not its layers
+            flags = [layer.trainable for layer in layers]
+            object.trainable = True
+            for layer, flag in zip(layers, flags):
+                layer.trainable = flag
+        for i in sorted(chosen):
+            layers[i].trainable = trainable
+        return
+    first = 0 if start is None else _layer_position(object, layers, start, "from_")
+    last = len(layers) - 1 if stop is None else _layer_position(object, layers, stop, "to")
+    if first > last:
+        raise ValueError(f"from_ ({layers[first].name}, index {first}) comes after to "
+                         f"({layers[last].name}, index {last}).")
     object.trainable = True
     for i, layer in enumerate(layers):
         layer.trainable = trainable if first <= i <= last else not trainable
+
+
+@verb(subject=_is_layer_or_model)
+def reset_states(object):
+    """Resets the states of a model's (or a recurrent layer's) stateful layers. Returns the
+    object."""
+    if not callable(getattr(object, "reset_states", None)):
+        raise TypeError(f"reset_states(): {object.name} ({type(object).__name__}) has no state.")
+    object.reset_states()
+    return object
 
 
 @verb(subject=is_array_like)
@@ -199,8 +279,19 @@ def _is_history(value):
 
 
 @verb(subject=_is_history)
-def plot(x, metrics=None, filename=None):
-    """Plots a History's training (and validation) curves, one panel per metric. Returns the
-    matplotlib figure (needs the plot extra: pip install "kerasr[plot]")."""
+def plot(x, metrics=None, smooth=None, file=None, filename=None):
+    """Plots a History as R keras does: one panel per metric, training and validation points,
+    and loess-smoothed curves once there are 10 epochs or more (`smooth=False` turns them
+    off). `file="history.png"` saves a PNG. Returns the matplotlib figure (needs the plot
+    extra: pip install "kerasr[plot]")."""
     from ..plotting import plot_history
-    return plot_history(x, metrics=metrics, filename=filename)
+    return plot_history(x, metrics=metrics, smooth=smooth, file=file if file is not None else filename)
+
+
+@verb(subject=_is_history)
+def as_data_frame(x):
+    """A History as R's long table, one row per epoch, metric and data set, with columns
+    epoch (1-based), value, metric (without "val_") and data ("training" or "validation").
+    Returns a pandas DataFrame when pandas is installed, else a list of row dicts."""
+    from ..plotting import history_data_frame
+    return history_data_frame(x)

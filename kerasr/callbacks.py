@@ -155,6 +155,8 @@ class History(Callback):
     def _r_number(value):
         """R's prettyNum(value, big.mark=",", digits=4, scientific=FALSE): 4 significant
         digits, trailing zeros dropped, integer digits always shown."""
+        if getattr(value, "ndim", 0) > 0:  # a metric with several thresholds
+            return " ".join(History._r_number(v) for v in value.ravel())
         value = float(value)
         if not math.isfinite(value):
             return "NaN" if math.isnan(value) else ("Inf" if value > 0 else "-Inf")
@@ -250,6 +252,8 @@ def _ordered(logs):
 
 
 def _format_number(value):
+    if hasattr(value, "ndim") and value.ndim > 0:
+        return "[" + " ".join(_format_number(float(v)) for v in value.ravel()) + "]"
     if isinstance(value, float) and (value == 0 or 1e-3 <= abs(value) < 1e5 or math.isnan(value)):
         return f"{value:.4f}"
     if isinstance(value, float):

@@ -36,14 +36,19 @@ def _series(history):
     epochs_of = getattr(history, "epochs_of", None) or {}
     out = []
     for key, recorded in history.history.items():
-        values = [math.nan] * len(epochs)
         # Keys logged on fewer epochs (validation_freq > 1) sit at the epochs they were logged.
         at = epochs_of.get(key) or history.epoch[:len(recorded)]
-        for epoch, value in zip(at, recorded):
-            values[position[epoch]] = float(value)
         validation = key.startswith("val_")
-        out.append((key, key[4:] if validation else key, "validation" if validation else "training",
-                    values))
+        metric = key[4:] if validation else key
+        width = max((np.size(v) for v in recorded), default=1)
+        # A metric with several thresholds gives one series per threshold: precision_1, ...
+        for column in range(width):
+            values = [math.nan] * len(epochs)
+            for epoch, value in zip(at, recorded):
+                values[position[epoch]] = float(np.ravel(value)[column])
+            suffix = f"_{column + 1}" if width > 1 else ""
+            out.append((key + suffix, metric + suffix,
+                        "validation" if validation else "training", values))
     return epochs, out
 
 

@@ -249,3 +249,21 @@ def test_rate_at_constraint_keras_examples_class_id_and_errors():
         metrics.SensitivityAtSpecificity(0.5, num_thresholds=0)
     with pytest.raises(ValueError, match="metric_precision_at_recall"):
         metrics.get("precision_at_recall")
+
+
+def test_a_metric_with_several_thresholds_trains_logs_and_plots():
+    from kerasr import (as_data_frame, compile, fit, keras_model_sequential, layer_dense,
+                        metric_precision, set_random_seed)
+    set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 4), dtype="float32")
+    y = (x[:, 0] > 0.5).astype("float32")
+    model = keras_model_sequential() | layer_dense(1, activation="sigmoid", input_shape=4)
+    model | compile(optimizer="rmsprop", loss="binary_crossentropy",
+                    metrics=[metric_precision(thresholds=[0.3, 0.7])])
+    history = model | fit(x, y, epochs=2, verbose=0, validation_split=0.25)
+    assert np.shape(history.metrics["precision"][-1]) == (2,)
+    assert "precision: " in str(history)
+    metrics = {row["metric"] for row in as_data_frame(history)} if isinstance(
+        as_data_frame(history), list) else set(as_data_frame(history)["metric"])
+    assert {"precision_1", "precision_2"} <= metrics

@@ -205,7 +205,7 @@ class Trainer:
         return self._logs()
 
     def _logs(self):
-        return {m.name: float(m.result()) for m in self._all_metrics()}
+        return {m.name: _log_value(m.result()) for m in self._all_metrics()}
 
     # ---- preparing data ------------------------------------------------------------------
     def _assert_compiled(self, what):
@@ -598,3 +598,9 @@ def _unpack_validation(validation_data):
                          "sample_weight_val).")
     return tuple(validation_data) + (None,) * (3 - len(validation_data))
 
+
+def _log_value(result):
+    """A metric's result for the logs: a float, or an array for metrics with several
+    thresholds (e.g. metric_precision(thresholds=c(0.3, 0.7)))."""
+    array = np.asarray(getattr(result, "data", result), dtype=np.float64)
+    return float(array) if array.ndim == 0 else array

@@ -49,6 +49,14 @@ def hard_sigmoid(x):
     return ops.activation(x, "hard_sigmoid")
 
 
+def hard_sigmoid_keras2(x):
+    """Keras 2's hard sigmoid, clip(0.2 x + 0.5, 0, 1) (kinks at x = -2.5 and 2.5): what
+    "hard_sigmoid" meant in Keras 2, tf.keras 2 and R keras 2 (the default
+    recurrent_activation of their older LSTM/GRU layers). Keras 3's `hard_sigmoid` is
+    clip(x / 6 + 0.5, 0, 1); HDF5 files from Keras 2 load with this one."""
+    return ops.activation(x, "hard_sigmoid_keras2")
+
+
 def tanh(x):
     return ops.activation(x, "tanh")
 
@@ -94,12 +102,14 @@ ACTIVATIONS = {
     "sigmoid": sigmoid, "hard_sigmoid": hard_sigmoid, "tanh": tanh, "softplus": softplus,
     "softsign": softsign, "exponential": exponential, "swish": swish, "silu": silu,
     "gelu": gelu, "softmax": softmax, "log_softmax": log_softmax,
+    "hard_sigmoid_keras2": hard_sigmoid_keras2,
 }
 
 # Activations whose kernel can be fused into a dense op (called with default arguments).
 _FUSABLE = {relu: "relu", elu: "elu", selu: "selu", hard_sigmoid: "hard_sigmoid", tanh: "tanh",
             softplus: "softplus", softsign: "softsign", exponential: "exponential",
-            swish: "swish", gelu: "gelu", linear: "linear", leaky_relu: "leaky_relu"}
+            swish: "swish", gelu: "gelu", linear: "linear", leaky_relu: "leaky_relu",
+            hard_sigmoid_keras2: "hard_sigmoid_keras2"}
 _FUSED_ALPHA = {"elu": 1.0, "leaky_relu": 0.2}
 
 

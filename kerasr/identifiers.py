@@ -23,6 +23,10 @@ def resolve(identifier, kind, base, table, valid_names=None, accepts_functions=T
     if isinstance(identifier, str):
         return lookup(identifier, kind, table, valid_names, normalize)()
     if isinstance(identifier, dict):
+        if not isinstance(identifier.get("class_name"), str) or \
+                not isinstance(identifier.get("config", {}), dict):  # e.g. a hostile file
+            raise ValueError(f"A {kind} config needs a class_name and a config dict, got "
+                             f"{identifier!r:.200}.")
         factory = lookup(identifier["class_name"], kind, table, valid_names, normalize)
         config = identifier.get("config", {})
         return factory.from_config(config) if hasattr(factory, "from_config") else factory(**config)

@@ -48,6 +48,8 @@ def ref_activation(z, name, alpha=0.0):
             return z * special.ndtr(z)  # z * Phi(z) == 0.5 z (1 + erf(z / sqrt 2))
         if name == "hard_sigmoid":
             return np.clip(z / 6.0 + 0.5, 0.0, 1.0)
+        if name == "hard_sigmoid_keras2":  # Keras 2's
+            return np.clip(0.2 * z + 0.5, 0.0, 1.0)
         if name == "leaky_relu":
             return np.where(z > 0, z, alpha * z)
         if name == "thresholded_relu":
@@ -89,6 +91,8 @@ def ref_activation_grad(z, name, alpha=0.0):
             return special.ndtr(z) + z * np.exp(-0.5 * z * z) / np.sqrt(2.0 * np.pi)
         if name == "hard_sigmoid":
             return np.where(np.abs(z) < 3.0, 1.0 / 6.0, 0.0)
+        if name == "hard_sigmoid_keras2":
+            return np.where(np.abs(z) < 2.5, 0.2, 0.0)
         if name == "leaky_relu":
             return np.where(z > 0, 1.0, alpha)
         if name == "thresholded_relu":
@@ -105,6 +109,7 @@ def activation_kinks(name, alpha=0.0):
         "elu": [0.0],
         "selu": [0.0],
         "hard_sigmoid": [-3.0, 3.0],
+        "hard_sigmoid_keras2": [-2.5, 2.5],
         "leaky_relu": [0.0],
         "thresholded_relu": [alpha],
         "relu_max": [0.0, alpha],
@@ -776,6 +781,8 @@ def _ref_rnn_activation(z, name):
         return np.maximum(z, 0.0)
     if name == "linear":
         return z
+    if name == "hard_sigmoid_keras2":
+        return np.clip(0.2 * z + 0.5, 0.0, 1.0)
     raise ValueError(name)
 
 

@@ -358,6 +358,14 @@ def saved(tmp_path, compiled=True):
      "beta_1"),
     (lambda c: c["config"]["layers"][1]["config"].__setitem__("units", 5), "shape"),
     (lambda c: c["config"]["layers"][1]["config"].__setitem__("dtype", "float64"), "dtype"),
+    (lambda c: c["config"]["layers"][1]["config"].__setitem__("units", 2 ** 31 - 1),
+     "beyond the weights the file holds"),
+    (lambda c: c["config"]["layers"][0]["config"].__setitem__("batch_shape",
+                                                              [None, 2 ** 20, 2 ** 20]),
+     "shape bomb"),
+    (lambda c: c["config"]["layers"][0]["config"].__setitem__("batch_shape", [None, -4]),
+     "non-negative"),
+    (lambda c: c["config"]["layers"][1].__setitem__("build_config", 7), "build_config"),
 ])
 def test_configs_that_do_not_fit_are_refused(tmp_path, change, message):
     _, path = saved(tmp_path)
@@ -418,3 +426,34 @@ def test_weights_of_another_dtype_are_refused(tmp_path):
 def test_the_model_file_module_lists_its_api():
     assert set(model_file.__all__) == {"save_model", "load_model", "serialize_model",
                                        "unserialize_model", "model_to_json", "model_from_json"}
+
+
+def test_graph_configs_cannot_smuggle_arguments_or_allocate_wildly():
+    x = layer_input(shape=4)
+    model = keras_model(x, layer_dense(layer_dense(x, 3), 2))
+    config = json.loads(model_to_json(model))
+    node = config["config"]["layers"][2]["inbound_nodes"][0]
+    node["args"].append(node["args"][0])
+    with pytest.raises(ValueError, match="positional arguments"):
+        model_from_json(json.dumps(config))
+    node["args"].pop()
+    node["kwargs"] = {"evil": 1}
+    with pytest.raises(ValueError, match="evil"):
+        model_from_json(json.dumps(config))
+    config = json.loads(model_to_json(model))
+    config["config"]["layers"][1]["config"]["units"] = 2 ** 40
+    with pytest.raises(ValueError, match="shape bomb"):
+        model_from_json(json.dumps(config))
+
+
+def test_an_anonymous_loss_saves_the_model_without_its_compile_settings(tmp_path):
+    from kerasr import compile, fit, keras_model_sequential, layer_dense, predict
+    model = keras_model_sequential() | layer_dense(2, input_shape=3)
+    model | compile(optimizer="adam", loss=lambda y_true, y_pred: (y_true - y_pred) ** 2)
+    x = np.random.default_rng(0).random((8, 3), dtype="float32")
+    model | fit(x, x[:, :2], epochs=1, verbose=0)
+    with pytest.warns(UserWarning, match="anonymous function.*without its compile settings"):
+        save_model(model, tmp_path / "m.keras")
+    loaded = load_model(tmp_path / "m.keras")
+    assert not loaded.compiled
+    np.testing.assert_array_equal(loaded | predict(x), model | predict(x))

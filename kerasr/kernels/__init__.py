@@ -15,6 +15,7 @@ from .activations import (  # noqa: F401
     EXPONENTIAL,
     GELU,
     HARD_SIGMOID,
+    HARD_SIGMOID_KERAS2,
     LEAKY_RELU,
     LINEAR,
     RELU,

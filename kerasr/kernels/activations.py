@@ -1,5 +1,6 @@
-"""Elementwise activations (Keras 3 formulas), forward and backward, plain or
-fused with the bias add of a dense layer."""
+"""Elementwise activations (Keras 3 formulas, plus Keras 2's hard sigmoid for models saved
+by Keras 2 / R keras), forward and backward, plain or fused with the bias add of a dense
+layer."""
 
 import math
 
@@ -23,7 +24,8 @@ from ._jit import dtype_const, njit_exact, njit_helper, njit_pair, pick, prange,
     LEAKY_RELU,
     THRESHOLDED_RELU,
     RELU_MAX,
-) = range(15)
+    HARD_SIGMOID_KERAS2,
+) = range(16)
 
 ACTIVATION_CODES = {
     "linear": LINEAR,
@@ -41,6 +43,7 @@ ACTIVATION_CODES = {
     "leaky_relu": LEAKY_RELU,
     "thresholded_relu": THRESHOLDED_RELU,
     "relu_max": RELU_MAX,
+    "hard_sigmoid_keras2": HARD_SIGMOID_KERAS2,
 }
 
 _VALID_CODES = frozenset(ACTIVATION_CODES.values())
@@ -101,6 +104,16 @@ def hard_sigmoid_scalar(x):
     zero = dtype_const(x, 0.0)
     one = dtype_const(x, 1.0)
     t = (x + dtype_const(x, 3.0)) * dtype_const(x, 1.0 / 6.0)
+    return zero if t < zero else (one if t > one else t)
+
+
+@njit_exact
+def hard_sigmoid_keras2_scalar(x):
+    # Keras 2 / tf.keras 2 (and R keras 2): clip(0.2 x + 0.5, 0, 1), a multiply then an add
+    # as TensorFlow ran it; without fastmath, so "contract" cannot fuse them into one FMA.
+    zero = dtype_const(x, 0.0)
+    one = dtype_const(x, 1.0)
+    t = x * dtype_const(x, 0.2) + dtype_const(x, 0.5)
     return zero if t < zero else (one if t > one else t)
 
 
@@ -173,6 +186,9 @@ def _forward_1d(z, code, alpha, out):
             zi = z[i]
             t = zero if zi < zero else zi
             out[i] = alpha_t if t > alpha_t else t
+    elif code == HARD_SIGMOID_KERAS2:
+        for i in range(z.shape[0]):
+            out[i] = hard_sigmoid_keras2_scalar(z[i])
     else:
         raise ValueError("unknown activation code")
 
@@ -263,6 +279,12 @@ def _backward_1d(z, a, g, code, alpha, out):
         for i in range(z.shape[0]):
             ai = a[i]
             out[i] = g[i] * (one if (ai > zero and ai < alpha_t) else zero)
+    elif code == HARD_SIGMOID_KERAS2:
+        # 0.2 strictly inside (0, 1), 0 at and beyond the kinks (z = +-2.5), as HARD_SIGMOID
+        fifth = dtype_const(z, 0.2)
+        for i in range(z.shape[0]):
+            ai = a[i]
+            out[i] = g[i] * (fifth if (ai > zero and ai < one) else zero)
     else:
         raise ValueError("unknown activation code")
 

@@ -21,8 +21,8 @@ Arrays (channels_last, spatial positions flattened, P = rows * cols of the state
 
 Masked steps carry both states unchanged; their output is the previous output (zeros before
 the first) or zeros with ``zero_output``. Every derivative is taken from activated values
-(tanh' = 1 - a^2, sigmoid' = a (1 - a), hard_sigmoid' = 1/6 inside (0, 1), relu' = [a > 0]),
-so pre-activations are not kept.
+(tanh' = 1 - a^2, sigmoid' = a (1 - a), hard_sigmoid' = 1/6 and hard_sigmoid_keras2' = 0.2
+inside (0, 1), relu' = [a > 0]), so pre-activations are not kept.
 
 Threading and speed. Each step is im2col of h_{t-1} + one GEMM (np.dot inside the kernel, on
 scipy's OpenBLAS), its backward the same GEMMs transposed + col2im. Batch rows never meet in

@@ -23,15 +23,18 @@ from ._jit import dtype_const, njit_helper
 from .activations import (
     ACTIVATION_CODES,
     HARD_SIGMOID,
+    HARD_SIGMOID_KERAS2,
     RELU,
     SIGMOID,
     TANH,
+    hard_sigmoid_keras2_scalar,
     hard_sigmoid_scalar,
     sigmoid_scalar,
 )
 
 # Activations the fused recurrent kernels support, by Keras name.
-SUPPORTED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear")
+SUPPORTED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear",
+                         "hard_sigmoid_keras2")
 
 
 def activation_code(name, argument="activation"):
@@ -115,6 +118,9 @@ def activate(z, lo, hi, code):
     elif code == HARD_SIGMOID:
         for j in range(lo, hi):
             z[j] = hard_sigmoid_scalar(z[j])
+    elif code == HARD_SIGMOID_KERAS2:
+        for j in range(lo, hi):
+            z[j] = hard_sigmoid_keras2_scalar(z[j])
     elif code == RELU:
         for j in range(lo, hi):
             v = z[j]
@@ -133,6 +139,8 @@ def derivative(a, code):
         return a * (one - a)
     if code == HARD_SIGMOID:
         return dtype_const(a, 1.0 / 6.0) if (a > zero and a < one) else zero
+    if code == HARD_SIGMOID_KERAS2:
+        return dtype_const(a, 0.2) if (a > zero and a < one) else zero
     if code == RELU:
         return one if a > zero else zero
     return one
@@ -157,6 +165,11 @@ def times_derivative(a, g, lo, hi, code):
         for j in range(lo, hi):
             v = a[j]
             g[j] *= sixth if (v > zero and v < one) else zero
+    elif code == HARD_SIGMOID_KERAS2:
+        fifth = dtype_const(g, 0.2)
+        for j in range(lo, hi):
+            v = a[j]
+            g[j] *= fifth if (v > zero and v < one) else zero
     elif code == RELU:
         for j in range(lo, hi):
             g[j] *= one if a[j] > zero else zero

@@ -83,6 +83,8 @@ class Layer:
     def add_weight(self, shape, initializer="glorot_uniform", name=None, dtype=None,
                    trainable=True, regularizer=None, constraint=None):
         dtype = dtype or self.dtype
+        from ..saving.serialization import check_weight_budget  # a no-op outside model loading
+        check_weight_budget(shape, dtype, self)
         value = initializers.get(initializer)(tuple(shape), dtype=dtype)
         variable = Variable(np.asarray(value, dtype=dtype), name=name or "variable",
                             trainable=trainable, regularizer=regularizers.get(regularizer),

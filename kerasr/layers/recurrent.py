@@ -18,7 +18,7 @@ from .base import InputSpec, Layer, format_shape
 from .core import positive_int, rate_in_unit_interval, seed_argument
 
 # Activations the fused sequence kernels evaluate inside their time loop.
-FUSED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear")
+FUSED_ACTIVATIONS = ("tanh", "sigmoid", "hard_sigmoid", "relu", "linear", "hard_sigmoid_keras2")
 
 
 def _fused_activation_name(layer, argument, value):

@@ -82,7 +82,7 @@ class Trainer:
                 raise ValueError(f"compile(): {what} names unknown outputs {sorted(unknown)}; "
                                  f"outputs are {names}.")
             return [None if spec.get(n) is None else resolve(spec[n]) for n in names]
-        if isinstance(spec, (list, tuple)) and len(names) > 1:
+        if isinstance(spec, (list, tuple)) and (len(names) > 1 or len(spec) != 1):
             if len(spec) != len(names):
                 raise ValueError(f"compile(): {what} has {len(spec)} entries for {len(names)} outputs.")
             return [None if s is None else resolve(s) for s in spec]
@@ -114,6 +114,8 @@ class Trainer:
                     metric = metrics_module.get(spec, loss=self._loss_fns[i],
                                                 y_true_shape=ys[i].shape, y_pred_shape=outputs_shape[i])
                     if len(names) > 1:
+                        if metric is spec:  # one object per output, and the user's unrenamed
+                            metric = _fresh_metric(spec)
                         metric.name = f"{name}_{metric.name}"
                     base, suffix = metric.name, 0
                     while metric.name in taken:  # two AUCs log "auc" and "auc_1", as in Keras
@@ -604,3 +606,14 @@ def _log_value(result):
     thresholds (e.g. metric_precision(thresholds=c(0.3, 0.7)))."""
     array = np.asarray(getattr(result, "data", result), dtype=np.float64)
     return float(array) if array.ndim == 0 else array
+
+
+def _fresh_metric(metric):
+    """A new metric like `metric`, with its own state."""
+    if hasattr(metric, "get_config") and hasattr(type(metric), "from_config"):
+        try:
+            return type(metric).from_config(metric.get_config())
+        except (TypeError, ValueError):
+            pass
+    import copy
+    return copy.deepcopy(metric)

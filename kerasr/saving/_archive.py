@@ -28,16 +28,15 @@ import struct
 import zipfile
 import zlib
 
-__all__ = ["ArchiveError", "UnsafeArchiveError", "SafeArchive", "open_archive", "read_members",
-           "MAX_MEMBERS", "MAX_JSON_BYTES", "MAX_MEMBER_BYTES", "MAX_RATIO"]
+__all__ = ["MAX_JSON_BYTES", "MAX_MEMBERS", "MAX_MEMBER_BYTES", "MAX_RATIO", "ArchiveError",
+           "SafeArchive", "UnsafeArchiveError", "open_archive", "read_members"]
 
 MAX_MEMBERS = 10_000
-MAX_MEMBER_BYTES = 1 << 50          # one member, uncompressed
+MAX_MEMBER_BYTES = 8 << 30          # one member, uncompressed
 MAX_JSON_BYTES = 64 << 20          # read_members' default cap for a .json member
-MAX_RATIO = 10**9                     # uncompressed / compressed, for large compressed members
+MAX_RATIO = 100                     # uncompressed / compressed, for large compressed members
 _RATIO_FREE_BYTES = 1 << 20         # members this small may compress as well as they like
 _TOTAL_ALLOWANCE = 64 << 20         # total uncompressed may exceed ratio * archive by this
-_CHUNK = 1 << 20
 _LOCAL_HEADER = 30                  # fixed part of a zip local file header
 _METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
 
@@ -116,6 +115,7 @@ class SafeArchive:
             raise UnsafeArchiveError(
                 f"{what}: its members declare {total} bytes uncompressed from an archive of "
                 f"{archive_bytes} bytes; refused (zip bomb?).")
+        self._check_no_overlap(archive_bytes)
 
     def _check_no_overlap(self, archive_bytes):
         end = 0
@@ -159,24 +159,21 @@ class SafeArchive:
             raise UnsafeArchiveError(f"{self.what}: member {name!r:.200} declares "
                                      f"{info.file_size} bytes; at most {limit} are allowed here.")
         expected = info.file_size
-        return self._zip.read(info)
-        data = bytearray()
         try:
             with self._zip.open(info) as member:
-                while len(data) <= expected:
-                    chunk = member.read(min(_CHUNK, expected + 1 - len(data)))
-                    if not chunk:
-                        break
-                    data += chunk
+                # zipfile inflates at most `expected` bytes here (it never yields more than a
+                # member declares, and checks the CRC once it has them all).
+                data = member.read(expected)
+                surplus = member.read(1)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, ValueError,
                 NotImplementedError, struct.error, OverflowError) as error:
             raise ArchiveError(f"{self.what}: member {name!r:.200} is corrupt or truncated "
                                f"({type(error).__name__}: {error}).") from None
-        if len(data) != expected:
-            raise ArchiveError(f"{self.what}: member {name!r:.200} holds {len(data)}"
-                               f"{'+' if len(data) > expected else ''} bytes but declares "
-                               f"{expected}: a corrupt archive.")
-        return bytes(data)
+        if len(data) != expected or surplus:
+            raise ArchiveError(f"{self.what}: member {name!r:.200} holds "
+                               f"{len(data) + len(surplus)}{'+' if surplus else ''} bytes but "
+                               f"declares {expected}: a corrupt archive.")
+        return data
 
     # ---- lifetime --------------------------------------------------------------------------
     def close(self):
@@ -204,7 +201,7 @@ def open_archive(source, what=None, *, max_members=MAX_MEMBERS,
     elif isinstance(source, (str, os.PathLike)):
         path = os.fspath(source)
         what = what or f"File {path!r}"
-        stream = handle = open(path, "rb")  # OSErrors (missing file, ...) pass through
+        stream = handle = open(path, "rb")  # noqa: SIM115 - closed by close(); OSErrors pass
     else:
         stream = source
         what = what or "The archive"

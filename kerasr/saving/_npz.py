@@ -54,7 +54,7 @@ def parse_npy(data, where):
                 buffer, max_header_size=_MAX_NPY_HEADER)
         else:
             raise ValueError(f"unsupported .npy format version {version}")
-    except Exception as error:  # numpy reports bad headers with several exception types
+    except Exception as error:  # noqa: BLE001 - numpy reports bad headers in several types
         raise NpzError(f"{where} is not a valid .npy array ({type(error).__name__}: "
                        f"{str(error)[:200]}).") from None
     if not isinstance(dtype, np.dtype):

@@ -19,6 +19,16 @@ attributes only the few above are read, and only as strings. Classes named in a 
 found only among kerasr's layers, the registry and `custom_objects`; nothing is unpickled,
 imported or evaluated, and Lambda layers (whose code Keras 2 stores as marshalled bytecode) are
 refused unless their function is given in `custom_objects`. Writes are atomic.
+
+"hard_sigmoid" changed meaning: Keras 2 (tf.keras 2, R keras 2) computed clip(0.2 x + 0.5, 0, 1),
+Keras 3 (and kerasr's `hard_sigmoid`) clip(x / 6 + 0.5, 0, 1). The file's `keras_version` says
+which: missing or "2.*" (Keras 2 and tf.keras 2, "2.2.4-tf" included) reads "hard_sigmoid" in
+`activation` / `recurrent_activation` as kerasr's "hard_sigmoid_keras2"; anything else (Keras
+3's legacy h5 writer puts its own "3.*" version, kerasr "kerasr <version>") as Keras 3's. kerasr
+writes a model whose hard sigmoids are all Keras 2's with "hard_sigmoid" and the version
+"2.x (kerasr <version>)", so that Keras 2 readers and kerasr both compute what the model computed; a
+model mixing both kinds keeps the name "hard_sigmoid_keras2" (kerasr reads it back exactly;
+other readers refuse the unknown name rather than compute something else).
 """
 
 import inspect
@@ -42,6 +52,8 @@ _MAX_LINKS = 1 << 20
 _MAX_JSON_DEPTH = 200
 _BACKEND = "tensorflow"             # Keras's weight layouts (not theano's flipped kernels)
 _MODEL_CLASSES = ("Sequential", "Functional", "Model")
+# deflate, shuffle, fletcher32, szip, nbit, scaleoffset, and h5py's bundled lzf.
+_BUILTIN_FILTERS = (1, 2, 3, 4, 5, 6, 32000)
 
 
 def _h5py(verb):
@@ -53,9 +65,21 @@ def _h5py(verb):
     return h5py
 
 
-def _keras_version():
+def _keras_version(keras2_activations=False):
     from .. import __version__
-    return f"kerasr {__version__}"
+    # "2." first: a file whose "hard_sigmoid" means Keras 2's, by the rule load_model_hdf5
+    # applies (Keras 2 readers compare the version only with "1").
+    return f"2.x (kerasr {__version__})" if keras2_activations else f"kerasr {__version__}"
+
+
+# Keras 2's hard sigmoid under its kerasr name, and the layer arguments that hold activations.
+_KERAS2_HARD_SIGMOID = "hard_sigmoid_keras2"
+_ACTIVATION_ARGUMENTS = ("activation", "recurrent_activation")
+
+
+def _keras2_semantics(version):
+    """Whether a file with this keras_version attribute (None: missing) is Keras 2's."""
+    return version is None or (isinstance(version, str) and version.startswith("2."))
 
 
 # ---- reading safely ---------------------------------------------------------------------------
@@ -133,6 +157,13 @@ def _check_dataset(h5py, dataset, path, what):
     if dataset.external:
         raise ValueError(f"{what}: dataset {path!r} stores its data in external files "
                          f"({', '.join(str(e[0]) for e in dataset.external)}); refused.")
+    plist = dataset.id.get_create_plist()
+    filters = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+    unknown = [f for f in filters if f not in _BUILTIN_FILTERS]
+    if unknown:
+        # A filter HDF5 does not build in would be looked up among dynamically loaded plugins.
+        raise ValueError(f"{what}: dataset {path!r} uses HDF5 filter(s) {unknown} that are not "
+                         "built into HDF5; refused.")
     dtype = dataset.dtype
     if dtype.kind not in "fiub" or dtype.fields is not None or dtype.subdtype is not None \
             or dtype.hasobject:
@@ -395,7 +426,7 @@ def _weight_names(layer):
     return names
 
 
-def _save_weights_group(group, model):
+def _save_weights_group(group, model, keras_version=None):
     layers = list(model.layers)
     names = [layer.name for layer in layers]
     if len(set(names)) != len(names):
@@ -403,7 +434,7 @@ def _save_weights_group(group, model):
                          "name layer groups by layer name.")
     _save_string_list(group, "layer_names", names)
     group.attrs["backend"] = _BACKEND.encode("utf-8")
-    group.attrs["keras_version"] = _keras_version().encode("utf-8")
+    group.attrs["keras_version"] = (keras_version or _keras_version()).encode("utf-8")
     # Created in name order, as Keras does (group names then grow strictly).
     for layer in sorted(layers, key=lambda layer: layer.name):
         layer_group = group.create_group(layer.name)
@@ -417,9 +448,8 @@ def _write_h5(h5py, filepath, overwrite, verb, fill):
     filepath = os.fspath(filepath)
     if not overwrite and os.path.exists(filepath):
         raise FileExistsError(f"{verb}(): {filepath!r} exists and overwrite=False.")
-    with atomic_write(filepath, mode="w+b") as handle:
-        with h5py.File(handle, "w") as f:
-            fill(f)
+    with atomic_write(filepath, mode="w+b") as handle, h5py.File(handle, "w") as f:
+        fill(f)
 
 
 # ---- Keras 2 configs -> kerasr ----------------------------------------------------------------
@@ -454,8 +484,8 @@ def _droppable(rule, value):
 
 
 def _accepted(cls):
-    """The constructor arguments `cls` accepts (walking up while __init__ takes **kwargs), or
-    None when any name goes (a custom class)."""
+    """The constructor arguments `cls` accepts (walking up while __init__ passes **kwargs on),
+    or None when any name goes."""
     names = set()
     for klass in cls.__mro__:
         if "__init__" not in klass.__dict__:
@@ -463,7 +493,9 @@ def _accepted(cls):
         params = inspect.signature(klass.__dict__["__init__"]).parameters
         names.update(n for n, p in params.items() if n != "self" and p.kind not in
                      (p.VAR_KEYWORD, p.VAR_POSITIONAL))
-        if not any(p.kind == p.VAR_KEYWORD for p in params.values()):
+        # kerasr's Layer takes **kwargs only to reject them by name.
+        if not any(p.kind == p.VAR_KEYWORD for p in params.values()) \
+                or klass.__module__ == "kerasr.layers.base":
             return names
     return None
 
@@ -472,11 +504,11 @@ class _Translator:
     """Turns a Keras 2 model config into kerasr's (Keras 3 layout) config, collecting every
     layer class kerasr does not know so that one error names them all."""
 
-    def __init__(self, custom_objects, what):
+    def __init__(self, custom_objects, what, keras2_activations=True):
         self.custom_objects = custom_objects or {}
         self.what = what
         self.unknown = []
-        self.hard_sigmoid = []
+        self.keras2_activations = keras2_activations
 
     def find(self, class_name, layer_name):
         from .serialization import find_class
@@ -589,9 +621,10 @@ class _Translator:
         for key in ("layer", "backward_layer"):
             if isinstance(config.get(key), dict) and "class_name" in config[key]:
                 config[key] = self.layer(config[key])
-        for key in ("activation", "recurrent_activation"):
-            if config.get(key) == "hard_sigmoid":
-                self.hard_sigmoid.append(name)
+        if self.keras2_activations:
+            for key in _ACTIVATION_ARGUMENTS:
+                if _is_hard_sigmoid(config.get(key)):
+                    config[key] = _KERAS2_HARD_SIGMOID
         if cls is not None and cls.__module__.startswith("kerasr."):
             accepted = _accepted(cls)
             extra = sorted(set(config) - accepted) if accepted is not None else []
@@ -629,18 +662,23 @@ class _Translator:
                 f"{self.what} uses layer class(es) kerasr does not have: "
                 f"{', '.join(self.unknown)}. Pass custom_objects={{'ClassName': TheClass}} or "
                 "register them with @register_keras_serializable().")
-        if self.hard_sigmoid:
-            warnings.warn(
-                f"{self.what}: layer(s) {', '.join(map(repr, self.hard_sigmoid))} use "
-                "'hard_sigmoid', which Keras 2 computed as clip(0.2 x + 0.5, 0, 1) and Keras 3 "
-                "(and kerasr) as clip(x / 6 + 0.5, 0, 1): predictions will differ slightly "
-                "from the original model's.", stacklevel=3)
 
 
-def model_from_keras2_config(model_config, custom_objects=None, what="model_config"):
-    """A kerasr model (unbuilt weights initialized) from a Keras 2 `model_config` dict."""
+def _is_hard_sigmoid(value):
+    """"hard_sigmoid" as an activation argument: the name, or Keras's {"class_name":
+    "function", "config": "hard_sigmoid"} form of it."""
+    if isinstance(value, dict):
+        return value.get("class_name") == "function" and value.get("config") == "hard_sigmoid"
+    return value == "hard_sigmoid"
+
+
+def model_from_keras2_config(model_config, custom_objects=None, what="model_config",
+                             keras_version=None):
+    """A kerasr model (unbuilt weights initialized) from a Keras 2 `model_config` dict;
+    `keras_version`, the file's attribute (None: missing), decides what "hard_sigmoid" means
+    (see the module's notes)."""
     from .serialization import find_class
-    translator = _Translator(custom_objects, what)
+    translator = _Translator(custom_objects, what, _keras2_semantics(keras_version))
     entry = translator.model(model_config)
     translator.finish()
     cls = find_class(entry["class_name"], None, custom_objects)
@@ -738,12 +776,40 @@ def _keras2_model(class_name, config):
 
 
 def keras2_model_config(model):
-    """`model`'s architecture as Keras 2's `model_config` dict."""
+    """`model`'s architecture as Keras 2's `model_config` dict (activations by kerasr's names;
+    `save_model_hdf5` writes Keras 2's hard sigmoid as "hard_sigmoid" when it can)."""
     class_name = "Sequential" if type(model).__name__ == "Sequential" else "Functional"
     if class_name == "Functional" and not hasattr(model, "_nodes"):
         raise ValueError(f"Model {model.name} is a subclassed model; the HDF5 layout holds only "
                          "Sequential and functional models (save its weights instead).")
     return _keras2_model(class_name, model.get_config())
+
+
+def _activation_slots(value, found):
+    """Every (layer config, argument) holding an activation, in nested layers and models too."""
+    if isinstance(value, dict):
+        for key in _ACTIVATION_ARGUMENTS:
+            if isinstance(value.get(key), str):
+                found.append((value, key))
+        for item in value.values():
+            _activation_slots(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _activation_slots(item, found)
+    return found
+
+
+def _keras2_hard_sigmoids(model_config):
+    """Renames Keras 2's hard sigmoid to "hard_sigmoid" in place when the model has no Keras 3
+    "hard_sigmoid" (the file is then marked as Keras 2's); True if it did."""
+    slots = _activation_slots(model_config, [])
+    names = {config[key] for config, key in slots}
+    if _KERAS2_HARD_SIGMOID not in names or "hard_sigmoid" in names:
+        return False
+    for config, key in slots:
+        if config[key] == _KERAS2_HARD_SIGMOID:
+            config[key] = "hard_sigmoid"
+    return True
 
 
 _OPTIMIZER_KERAS3_ONLY = {"weight_decay": None, "clipnorm": None, "global_clipnorm": None,
@@ -905,17 +971,19 @@ def _metrics(metrics):
 def save_model_hdf5(model, filepath, overwrite=True, include_optimizer=True):
     """Writes `model` (Sequential or functional) in Keras's HDF5 layout, atomically."""
     h5py = _h5py("save_model_hdf5")
-    model_config = _json_bytes(keras2_model_config(model), "model config")
+    config = keras2_model_config(model)
+    version = _keras_version(keras2_activations=_keras2_hard_sigmoids(config))
+    model_config = _json_bytes(config, "model config")
     training = _training_config(model) if include_optimizer else None
     training_bytes = _json_bytes(training, "training config") if training else None
 
     def fill(f):
-        f.attrs["keras_version"] = _keras_version().encode("utf-8")
+        f.attrs["keras_version"] = version.encode("utf-8")
         f.attrs["backend"] = _BACKEND.encode("utf-8")
         f.attrs["model_config"] = model_config
         if training_bytes is not None:
             f.attrs["training_config"] = training_bytes
-        _save_weights_group(f.create_group("model_weights"), model)
+        _save_weights_group(f.create_group("model_weights"), model, version)
     _write_h5(h5py, filepath, overwrite, "save_model_hdf5", fill)
 
 
@@ -931,9 +999,11 @@ def load_model_hdf5(filepath, custom_objects=None, compile=True):
         if "model_weights" not in f:
             raise ValueError(f"{what} has no model_weights group.")
         weights = _member(h5py, f, "model_weights", what, "layer")
-        _check_origin(h5py, f, what)
-        _check_origin(h5py, weights, what)
-        model = model_from_keras2_config(model_config, custom_objects, what)
+        version = _check_origin(h5py, f, what)
+        weights_version = _check_origin(h5py, weights, what)
+        model = model_from_keras2_config(
+            model_config, custom_objects, what,
+            keras_version=version if version is not None else weights_version)
         _load_weights_group(h5py, weights, model, what)
         training_config = _json_attribute(h5py, f, "training_config", what) if compile \
             else None

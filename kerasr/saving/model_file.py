@@ -22,6 +22,7 @@ import datetime
 import io
 import json
 import os
+import warnings
 import zipfile
 
 
@@ -31,7 +32,7 @@ from ._atomic import atomic_write
 from ._npz import read_npz, write_npz
 from .serialization import (FUNCTION, LAMBDA, deserialize_function, deserialize_layer,
                             get_registered_object, resolve_objects, serialize_layer,
-                            serialize_object, to_json_ready)
+                            serialize_object, to_json_ready, weight_budget)
 from .state import load_optimizer_state, optimizer_state
 from .weights import FORMAT as WEIGHTS_FORMAT
 from .weights import (_check_not_hdf5, layer_groups, set_weight_arrays, weight_arrays,
@@ -78,21 +79,8 @@ def compile_config(model):
         return None if fn is None else serialize_object(fn, f"{where} (loss)")
 
     def metrics(groups):
-        out = []
-        for output, group in zip(names, groups):
-            entries = []
-            for m in group:
-                entry = _metric_entry(m, f"{where} (metric {m!r:.40})")
-                # fit() renames a multi-output model's metric objects "<output>_<name>" in
-                # place; store the name the user gave, or compile would prefix it twice.
-                config = entry.get("config") if isinstance(entry, dict) else None
-                name = config.get("name") if isinstance(config, dict) else None
-                if (len(names) > 1 and isinstance(name, str) and name.startswith(output + "_")
-                        and _was_built(model, m)):
-                    entry["config"]["name"] = name[len(output) + 1:]
-                entries.append(entry)
-            out.append(entries)
-        return out
+        return [[_metric_entry(m, f"{where} (metric {m!r:.40})") for m in group]
+                for group in groups]
 
     return {"optimizer": serialize_object(model.optimizer, f"{where} (optimizer)"),
             "loss": per_output(model._loss_fns, loss),
@@ -100,11 +88,6 @@ def compile_config(model):
             "weighted_metrics": per_output(metrics(getattr(model, "_weighted_metric_spec", None)
                                                    or [[] for _ in names]), lambda e: e),
             "loss_weights": [float(w) for w in model._loss_weights]}
-
-
-def _was_built(model, metric):
-    return any(metric is built for group in (getattr(model, "_output_metrics", None) or [])
-               for built, _ in group)
 
 
 def _metric_entry(metric, where):
@@ -122,7 +105,15 @@ def model_to_bytes(model, include_optimizer=True):
     """The `.keras` zip of `model`, as bytes."""
     from .. import __version__
     config = model_entry(model)
-    config["compile_config"] = compile_config(model)
+    try:
+        config["compile_config"] = compile_config(model)
+    except ValueError as error:
+        # An unsaveable loss or metric (an anonymous function) must not stop a checkpoint:
+        # the architecture and weights are saved, the compile settings are not (Keras 2 did
+        # the same, with a warning).
+        warnings.warn(f"{error} The model is saved without its compile settings and optimizer "
+                      f"state: load it with compile=False and compile it again.", stacklevel=3)
+        config["compile_config"] = None
     config_text = json.dumps(config, indent=2)
     metadata = {"keras_version": "kerasr " + __version__, "saving_format": SAVING_FORMAT,
                 "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}
@@ -225,7 +216,10 @@ def _check_fields(config, spec, what):
                              f"({type(config[key]).__name__}).")
 
 
-def model_from_entry(entry, custom_objects, what):
+MAX_JSON_MODEL_BYTES = 4 << 30   # model_from_json: the weights a config may allocate
+
+
+def model_from_entry(entry, custom_objects, what, max_weight_bytes=MAX_JSON_MODEL_BYTES):
     """The model a Keras 3 model entry describes (classes only from kerasr, the registry and
     `custom_objects`). The global random generator is left as it was: the initial weights
     drawn while rebuilding do not shift later shuffles and dropout masks."""
@@ -241,10 +235,14 @@ def model_from_entry(entry, custom_objects, what):
     generator = random.generator()
     state = generator.bit_generator.state
     try:
-        model = deserialize_layer({k: v for k, v in entry.items() if k != "compile_config"},
-                                  custom_objects)
+        with weight_budget(max_weight_bytes, what):
+            model = deserialize_layer({k: v for k, v in entry.items() if k != "compile_config"},
+                                      custom_objects)
     except RecursionError:
         raise ValueError(f"{what}: the model config is nested too deeply.") from None
+    except MemoryError:
+        raise ValueError(f"{what}: rebuilding the model from its config needs more memory "
+                         "than there is (a shape bomb?).") from None
     finally:
         generator.bit_generator.state = state
     if not isinstance(model, Model):
@@ -267,8 +265,11 @@ def model_from_bytes(source, custom_objects=None, compile=True, safe_mode=True, 
     if not isinstance(metadata.get("saving_format", SAVING_FORMAT), str):
         raise ValueError(f"{what}: metadata.json has a wrong-typed saving_format.")
     config = _json_member(members, CONFIG, what)
-    model = model_from_entry(config, custom_objects, what)
     _, arrays = read_npz(members[WEIGHTS], f"{what} ({WEIGHTS})", WEIGHTS_FORMAT)
+    # The rebuilt model may allocate no more than the file's weights (a little slack for
+    # layers that make temporary weights while building).
+    budget = sum(a.nbytes for n, a in arrays.items() if n.startswith("weight_")) + (1 << 20)
+    model = model_from_entry(config, custom_objects, what, max_weight_bytes=budget)
     set_weight_arrays(model, arrays, f"{what} ({WEIGHTS})", exact_dtype=True)
     compile_settings = config.get("compile_config")
     if compile and compile_settings is not None:

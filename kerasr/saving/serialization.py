@@ -6,9 +6,17 @@ graph model lists its layers with their `inbound_nodes`, whose arguments refer t
 the same way. Nothing named in a config is imported or evaluated: classes are found only among
 kerasr's own layers and models, the classes registered with `register_keras_serializable`, and
 the caller's `custom_objects`.
+
+Functions inside configs (a Lambda layer's, a custom loss's or metric's) are stored as Keras 3's
+`{"class_name": "function", "config": name, "registered_name": "package>name"}` and found again
+only by that key, in `custom_objects` or among kerasr's own functions. kerasr never stores a
+function's code, and refuses Keras's `__lambda__` entries (bytecode) whatever `safe_mode` says.
+While a model is rebuilt from a file, `weight_budget` bounds what its layers may allocate.
 """
 
+import contextlib
 import inspect
+import threading
 
 from ..engine.graph import KerasTensor, flatten, map_structure
 
@@ -261,6 +269,70 @@ def _custom_activation(name, custom_objects):
     return found[0] if len(found) == 1 else None
 
 
+# ---- memory bounds while rebuilding from an untrusted config -----------------------------------
+_budget = threading.local()
+MAX_SAMPLE_ELEMENTS = 1 << 28     # one sample of an input or build shape: 1 GiB of float32
+
+
+@contextlib.contextmanager
+def weight_budget(max_bytes, what):
+    """While rebuilding a model from a file, `Layer.add_weight` refuses (ValueError) weights
+    beyond `max_bytes` in all: a config cannot make kerasr allocate more than the file's own
+    weights (a "shape bomb" such as units = 2^31)."""
+    previous = getattr(_budget, "state", None)
+    _budget.state = [int(max_bytes), what]
+    try:
+        yield
+    finally:
+        _budget.state = previous
+
+
+def check_weight_budget(shape, dtype, layer):
+    """Called by `Layer.add_weight` before allocating; a no-op outside `weight_budget`."""
+    state = getattr(_budget, "state", None)
+    if state is None:
+        return
+    import numpy as np
+    try:
+        dims = [int(d) for d in shape]
+        itemsize = np.dtype(dtype).itemsize
+    except (TypeError, ValueError, OverflowError):
+        raise ValueError(f"{state[1]}: layer {layer.name} asks for a weight of shape "
+                         f"{shape!r:.100}.") from None
+    if any(d < 0 for d in dims):
+        raise ValueError(f"{state[1]}: layer {layer.name} asks for a weight of negative shape "
+                         f"{tuple(dims)}.")
+    size = itemsize
+    for d in dims:
+        size *= d
+    state[0] -= size
+    if state[0] < 0:
+        raise ValueError(f"{state[1]}: layer {layer.name} asks for a weight of shape "
+                         f"{tuple(dims)}, beyond the weights the file holds: its config does "
+                         "not match its weights (or is a shape bomb).")
+
+
+def check_shape(shape, what):
+    """A shape from a config: a list of None or non-negative ints, one sample of it at most
+    MAX_SAMPLE_ELEMENTS elements (or a list of such shapes)."""
+    if isinstance(shape, (list, tuple)) and shape and all(
+            isinstance(s, (list, tuple)) for s in shape):
+        for s in shape:
+            check_shape(s, what)
+        return
+    if not isinstance(shape, (list, tuple)) or not all(
+            d is None or (isinstance(d, int) and not isinstance(d, bool) and d >= 0)
+            for d in shape):
+        raise ValueError(f"{what}: a shape must be a list of non-negative integers or nulls, "
+                         f"got {shape!r:.200}.")
+    elements = 1
+    for d in shape[1:]:
+        elements *= 1 if d is None else d
+    if elements > MAX_SAMPLE_ELEMENTS:
+        raise ValueError(f"{what}: shape {shape!r:.200} has {elements} elements per sample; "
+                         "refused (a shape bomb?).")
+
+
 # ---- layers -----------------------------------------------------------------------------------
 def serialize_layer(layer):
     """A layer's entry: its class, its config and the shape it was built for."""
@@ -280,19 +352,37 @@ def deserialize_layer(entry, custom_objects=None):
     if not isinstance(config, dict):
         raise ValueError(f"The config of a {entry['class_name']} must be a dict, got "
                          f"{type(config).__name__}.")
+    if not isinstance(entry["class_name"], str):
+        raise ValueError(f"A layer entry's class_name must be a string, got "
+                         f"{entry['class_name']!r:.100}.")
+    what = f"the config of a {entry['class_name']}"
+    for key in ("batch_shape", "batch_input_shape"):
+        if config.get(key) is not None:
+            check_shape(config[key], f"{what} ({key})")
+    build = entry.get("build_config")
+    if build is not None and not isinstance(build, dict):
+        raise ValueError(f"The build_config of a {entry['class_name']} must be a dict, got "
+                         f"{type(build).__name__}.")
+    build_shape = build.get("input_shape") if build else None
+    if build_shape is not None:
+        check_shape(build_shape, f"the build_config of a {entry['class_name']}")
     cls = find_class(entry["class_name"], entry.get("registered_name"), custom_objects)
-    config = resolve_objects(config, custom_objects, f"the config of a {entry['class_name']}")
+    config = resolve_objects(config, custom_objects, what)
     try:
         if "custom_objects" in inspect.signature(cls.from_config).parameters:
             layer = cls.from_config(dict(config), custom_objects=custom_objects)
         else:
             layer = cls.from_config(dict(config))
-    except TypeError as error:
+    except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as error:
         raise ValueError(f"Could not rebuild a {entry['class_name']} from its config: "
-                         f"{error}.") from None
-    build = entry.get("build_config")
-    if build and build.get("input_shape") is not None and not layer.built:
-        layer._maybe_build(_shape_from_json(build["input_shape"]))
+                         f"{type(error).__name__}: {error}.") from None
+    if build_shape is not None and not layer.built:
+        try:
+            layer._maybe_build(_shape_from_json(build_shape))
+        except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as error:
+            raise ValueError(f"Could not build a {entry['class_name']} for the input shape "
+                             f"{build_shape!r:.100} of its build_config: "
+                             f"{type(error).__name__}: {error}.") from None
     return layer
 
 
@@ -384,11 +474,20 @@ def functional_from_config(cls, config, custom_objects=None):
             name, index, node = item
             if not _node_ready(node, tensors):
                 continue
-            args = [_resolve(a, tensors) for a in node.get("args", [])]
-            kwargs = {k: _resolve(v, tensors) for k, v in node.get("kwargs", {}).items()}
+            args, kwargs = node.get("args", []), node.get("kwargs", {})
+            if not isinstance(args, list) or not isinstance(kwargs, dict):
+                raise ValueError(f"Node {index} of layer {name!r}: args must be a list and "
+                                 f"kwargs a dict.")
+            args = [_resolve(a, tensors) for a in args]
+            kwargs = {k: _resolve(v, tensors) for k, v in kwargs.items()}
             if not args:
                 raise ValueError(f"Node {index} of layer {name!r} has no inputs.")
-            outputs = layers[name](*args, **kwargs)
+            _check_call_arguments(layers[name], args, kwargs, f"Node {index} of layer {name!r}")
+            try:
+                outputs = layers[name](*args, **kwargs)
+            except (TypeError, KeyError, AttributeError, IndexError, OverflowError) as error:
+                raise ValueError(f"Node {index} of layer {name!r} cannot be rebuilt: "
+                                 f"{type(error).__name__}: {error}.") from None
             for i, tensor in enumerate(flatten(outputs)):
                 tensors[(name, index, i)] = tensor
             pending.remove(item)
@@ -401,6 +500,28 @@ def functional_from_config(cls, config, custom_objects=None):
     outputs = _resolve_ends(config["output_layers"], tensors)
     return cls(inputs=inputs, outputs=outputs, name=config.get("name"),
                trainable=config.get("trainable", True))
+
+
+def _check_call_arguments(layer, args, kwargs, what):
+    """Refuses arguments the layer's `call` does not take (a config cannot smuggle them in)."""
+    try:
+        parameters = list(inspect.signature(layer.call).parameters.values())
+    except (TypeError, ValueError):
+        return
+    if any(p.kind == p.VAR_POSITIONAL for p in parameters):
+        positional_ok = True
+    else:
+        positional_ok = len(args) <= sum(p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+                                         for p in parameters)
+    if not positional_ok:
+        raise ValueError(f"{what} passes {len(args)} positional arguments; "
+                         f"{type(layer).__name__}.call takes fewer.")
+    if not any(p.kind == p.VAR_KEYWORD for p in parameters):
+        names = {p.name for p in parameters} | {"training", "mask"}
+        unknown = sorted(set(kwargs) - names)
+        if unknown:
+            raise ValueError(f"{what} passes argument(s) {unknown} that "
+                             f"{type(layer).__name__}.call does not take.")
 
 
 def entry_has_nodes(name, pending):

@@ -30,11 +30,13 @@ from .conv_lstm import *  # noqa: F401,F403
 from .conv_lstm import __all__ as _conv_lstm_verbs
 from .saving import *  # noqa: F401,F403
 from .saving import __all__ as _saving_verbs
+from .saving_hdf5 import *  # noqa: F401,F403
+from .saving_hdf5 import __all__ as _saving_hdf5_verbs
 from .pipe import Verb  # noqa: F401
 
 __all__ = [*_layer_verbs, *_merge_verbs, *_normalization_verbs, *_pooling_verbs,
            *_depthwise_verbs, *_convolution_verbs, *_recurrent_verbs, *_conv_lstm_verbs,
-           *_wrapper_verbs, *_preprocessing_verbs, *_image_verbs, *_saving_verbs,
+           *_wrapper_verbs, *_preprocessing_verbs, *_image_verbs, *_saving_verbs, *_saving_hdf5_verbs,
            "compile", "count_params", "evaluate", "fit", "freeze_weights", "get_layer",
            "get_weights", "keras_model", "keras_model_sequential", "layer_input", "normalize",
            "plot", "pop_layer", "predict", "predict_on_batch", "set_weights", "summary",

@@ -173,6 +173,14 @@ class RandomUniform(RandomInitializer):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
 
+def _default_fan_axes(input_axes, output_axes):
+    # Keras 3.15 writes these (None) into its configs; kerasr takes the fans from Keras's
+    # default axes only.
+    if input_axes is not None or output_axes is not None:
+        raise ValueError("input_axes/output_axes are not supported: kerasr computes fan_in and "
+                         "fan_out from the kernel's last two axes (Keras's default).")
+
+
 class VarianceScaling(RandomInitializer):
     """Draws with variance `scale / n`, n being fan_in, fan_out or their mean (`mode`).
 
@@ -184,8 +192,10 @@ class VarianceScaling(RandomInitializer):
     _MODES = ("fan_in", "fan_out", "fan_avg")
     _DISTRIBUTIONS = ("truncated_normal", "untruncated_normal", "uniform")
 
-    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None,
+                 input_axes=None, output_axes=None):
         super().__init__(seed)
+        _default_fan_axes(input_axes, output_axes)
         if not scale > 0:
             raise ValueError(f"scale must be a positive number, got {scale!r}.")
         if mode not in self._MODES:
@@ -220,8 +230,9 @@ class _FixedVarianceScaling(VarianceScaling):
 
     _PRESET = {}
 
-    def __init__(self, seed=None):
-        super().__init__(seed=seed, **self._PRESET)
+    def __init__(self, seed=None, input_axes=None, output_axes=None):
+        super().__init__(seed=seed, input_axes=input_axes, output_axes=output_axes,
+                         **self._PRESET)
 
     def get_config(self):
         return {"seed": self.seed}

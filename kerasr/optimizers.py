@@ -105,6 +105,10 @@ class Optimizer:
                  ema_overwrite_frequency=None, **kwargs):
         learning_rate = self._take_legacy_lr(learning_rate, kwargs)
         decay = kwargs.pop("decay", None)
+        for option in ("loss_scale_factor", "gradient_accumulation_steps"):
+            # Keras 3 writes these into every optimizer config; kerasr has neither.
+            if kwargs.get(option, "absent") is None:
+                del kwargs[option]
         if kwargs:
             raise ValueError(f"{type(self).__name__}: argument(s) not recognized: "
                              f"{', '.join(sorted(kwargs))}.")

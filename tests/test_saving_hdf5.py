@@ -556,3 +556,28 @@ def test_verbs_pipe(tmp_path):
     fresh | verbs.load_model_weights_hdf5(path, by_name=True)
     x = rand(2, 10, 3)
     np.testing.assert_array_equal(fresh.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def test_a_file_written_by_keras_3_loads_compiled_and_predicts_the_same():
+    # tests/data/keras3_functional.h5 was written by Keras 3.15.1 (JAX backend) with
+    # model.save(): Conv2D -> BatchNormalization (trained statistics) -> pooling, and a
+    # bidirectional LSTM -> GRU, concatenated -> Dropout -> Dense softmax; compiled with
+    # RMSprop. The .npz holds inputs and Keras's predictions for them.
+    folder = os.path.join(os.path.dirname(__file__), "data")
+    expected = np.load(os.path.join(folder, "keras3_functional_io.npz"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = hdf5.load_model_hdf5(os.path.join(folder, "keras3_functional.h5"))
+    assert model.compiled and type(model.optimizer).__name__ == "RMSprop"
+    got = model.predict([expected["image"], expected["series"]], verbose=0)
+    np.testing.assert_allclose(got, expected["prediction"], rtol=1e-5, atol=1e-6)
+
+
+def test_kerasr_round_trips_the_keras_3_file(tmp_path):
+    folder = os.path.join(os.path.dirname(__file__), "data")
+    expected = np.load(os.path.join(folder, "keras3_functional_io.npz"))
+    model = hdf5.load_model_hdf5(os.path.join(folder, "keras3_functional.h5"))
+    hdf5.save_model_hdf5(model, tmp_path / "again.h5")
+    again = hdf5.load_model_hdf5(tmp_path / "again.h5")
+    x = [expected["image"], expected["series"]]
+    np.testing.assert_array_equal(again.predict(x, verbose=0), model.predict(x, verbose=0))

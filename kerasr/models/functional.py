@@ -118,9 +118,13 @@ class Functional(Model):
                                  f"{tensor!r} is the output of layer {tensor._keras_history[0].name}.")
         self._nodes = topological_nodes(self.outputs)
         self._check_graph()
-        # What `call` runs, node by node, precomputed once per graph.
+        # What `call` runs, node by node, precomputed once per graph. A `training` the layer
+        # was called with when the graph was built applies only when the model's own call
+        # gives none (as in Keras).
         self._plan = [(node.layer, node.inputs, node.call_kwargs.get("_args", ()),
-                       {k: v for k, v in node.call_kwargs.items() if k != "_args"},
+                       {k: v for k, v in node.call_kwargs.items()
+                        if k not in ("_args", "training")},
+                       node.call_kwargs.get("training"),
                        [id(t) for t in node.output_tensors])
                       for node in self._nodes if not isinstance(node.layer, InputLayer)]
         # Keras's order: the input layers as the inputs are listed, then the others.
@@ -174,12 +178,13 @@ class Functional(Model):
         computed = {}
         for tensor, value in zip(self.inputs, values):
             computed[id(tensor)] = self._input_value(tensor, value)
-        for layer, symbolic_inputs, args, kwargs, output_ids in self._plan:
+        for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
             if isinstance(symbolic_inputs, KerasTensor):
                 layer_inputs = computed[id(symbolic_inputs)]
             else:
                 layer_inputs = _fill(symbolic_inputs, computed)
-            outputs = layer(layer_inputs, *args, training=training, **kwargs)
+            outputs = layer(layer_inputs, *args,
+                            training=built_training if training is None else training, **kwargs)
             if len(output_ids) == 1:
                 computed[output_ids[0]] = outputs
             else:

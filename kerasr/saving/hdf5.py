@@ -188,6 +188,8 @@ def _attribute(h5py, obj, name, what, where):
             from None
     dtype, shape = attr_id.dtype, attr_id.shape
     is_string = dtype.kind in "SU" or h5py.check_string_dtype(dtype) is not None
+    if not is_string and dtype.kind == "f" and shape == (0,):
+        return []  # Keras 3 writes an empty list of names as an empty float array
     if not is_string:
         raise ValueError(f"{what}: attribute {name!r} of {where} has dtype {dtype}; Keras's "
                          "attributes are strings.")
@@ -459,7 +461,11 @@ _RENAMES = {"LeakyReLU": {"alpha": "negative_slope"}, "InputLayer": {"batch_inpu
 # Keras 2 (tf.keras) arguments kerasr does not have, dropped when they hold the value that
 # means "no effect" (any value for pure performance switches); any other value is an error.
 _ANY = object()
-_RECURRENT_DROPS = {"implementation": _ANY, "time_major": False}
+_RECURRENT_DROPS = {"implementation": _ANY, "time_major": False, "use_cudnn": _ANY}
+# Keras 3 options (its legacy HDF5 writer stores Keras 3 configs) that change nothing at these
+# values, for any layer.
+_KERAS3_DROPS = {"optional": False, "lora_rank": None, "lora_alpha": None,
+                 "quantization_config": None}
 _DROPS = {
     "InputLayer": {"sparse": (False, None), "ragged": (False, None)},
     "LSTM": _RECURRENT_DROPS, "GRU": _RECURRENT_DROPS, "SimpleRNN": _RECURRENT_DROPS,
@@ -607,7 +613,7 @@ class _Translator:
         for old, new in _RENAMES.get(class_name, {}).items():
             if old in config and new not in config:
                 config[new] = config.pop(old)
-        for key, rule in _DROPS.get(class_name, {}).items():
+        for key, rule in {**_KERAS3_DROPS, **_DROPS.get(class_name, {})}.items():
             if key in config:
                 if not _droppable(rule, config[key]):
                     raise ValueError(f"{self.what}: layer {name!r} ({class_name}) sets "

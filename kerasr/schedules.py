@@ -70,58 +70,45 @@ class LearningRateSchedule:
         return f"<{type(self).__name__} {args}>"
 
 
-class ExponentialDecay(LearningRateSchedule):
+class _StepDecay(LearningRateSchedule):
+    """What exponential and inverse-time decay share: their arguments, and the progress
+    step / decay_steps (floored with `staircase`)."""
+
+    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
+                 name=None, **kwargs):
+        self._reject(kwargs)
+        owner = type(self).__name__
+        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate",
+                                             owner)
+        self.decay_steps = _positive(decay_steps, "decay_steps", owner)
+        self.decay_rate = _number(decay_rate, "decay_rate", owner)
+        self.staircase = bool(staircase)
+        self.name = owner if name is None else name
+
+    def _progress(self, step):
+        p = _step(step) / self.decay_steps
+        return math.floor(p) if self.staircase else p
+
+    def get_config(self):
+        return {"initial_learning_rate": self.initial_learning_rate,
+                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
+                "staircase": self.staircase, "name": self.name}
+
+
+class ExponentialDecay(_StepDecay):
     """initial_learning_rate * decay_rate ** (step / decay_steps); with `staircase`, the
     exponent is floored."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="ExponentialDecay", **kwargs):
-        self._reject(kwargs)
-        owner = type(self).__name__
-        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate",
-                                             owner)
-        self.decay_steps = _positive(decay_steps, "decay_steps", owner)
-        self.decay_rate = _number(decay_rate, "decay_rate", owner)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.initial_learning_rate) * float(self.decay_rate) ** p
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate) * float(self.decay_rate) ** self._progress(step)
 
 
-class InverseTimeDecay(LearningRateSchedule):
+class InverseTimeDecay(_StepDecay):
     """initial_learning_rate / (1 + decay_rate * step / decay_steps); with `staircase`,
     step / decay_steps is floored."""
 
-    def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False,
-                 name="InverseTimeDecay", **kwargs):
-        self._reject(kwargs)
-        owner = type(self).__name__
-        self.initial_learning_rate = _number(initial_learning_rate, "initial_learning_rate",
-                                             owner)
-        self.decay_steps = _positive(decay_steps, "decay_steps", owner)
-        self.decay_rate = _number(decay_rate, "decay_rate", owner)
-        self.staircase = bool(staircase)
-        self.name = name
-
     def __call__(self, step):
-        p = _step(step) / self.decay_steps
-        if self.staircase:
-            p = math.floor(p)
-        return float(self.initial_learning_rate) / (1.0 + self.decay_rate * p)
-
-    def get_config(self):
-        return {"initial_learning_rate": self.initial_learning_rate,
-                "decay_steps": self.decay_steps, "decay_rate": self.decay_rate,
-                "staircase": self.staircase, "name": self.name}
+        return float(self.initial_learning_rate) / (1.0 + self.decay_rate * self._progress(step))
 
 
 class PiecewiseConstantDecay(LearningRateSchedule):

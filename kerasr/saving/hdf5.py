@@ -88,8 +88,14 @@ def _open(h5py, filepath, verb):
     what = f"HDF5 file {filepath!r}"
     if not os.path.exists(filepath):
         raise FileNotFoundError(f"{verb}(): no file {filepath!r}.")
+    return open_checked(h5py, filepath, what), what
+
+
+def open_checked(h5py, source, what):
+    """`source` (a path or a binary file object, e.g. `io.BytesIO` of a zip member) opened
+    read-only, after `_check_tree` has walked and accepted its whole link tree."""
     try:
-        handle = h5py.File(filepath, "r")
+        handle = h5py.File(source, "r")
     except OSError as error:
         raise ValueError(f"{what} is not a readable HDF5 file ({error}).") from None
     try:
@@ -97,7 +103,7 @@ def _open(h5py, filepath, verb):
     except BaseException:
         handle.close()
         raise
-    return handle, what
+    return handle
 
 
 def _check_tree(h5py, root, what):
@@ -678,15 +684,24 @@ def _is_hard_sigmoid(value):
     return value == "hard_sigmoid"
 
 
+def translate_model_config(model_config, custom_objects=None, what="model_config",
+                           keras_version=None):
+    """A Keras 2 or Keras 3 model config as the Keras 3 entry kerasr rebuilds: Keras 2's
+    spellings translated, Keras 3's no-effect options dropped, unsupported ones refused
+    (every unknown class named in one error)."""
+    translator = _Translator(custom_objects, what, _keras2_semantics(keras_version))
+    entry = translator.model(model_config)
+    translator.finish()
+    return entry
+
+
 def model_from_keras2_config(model_config, custom_objects=None, what="model_config",
                              keras_version=None):
     """A kerasr model (unbuilt weights initialized) from a Keras 2 `model_config` dict;
     `keras_version`, the file's attribute (None: missing), decides what "hard_sigmoid" means
     (see the module's notes)."""
     from .serialization import find_class
-    translator = _Translator(custom_objects, what, _keras2_semantics(keras_version))
-    entry = translator.model(model_config)
-    translator.finish()
+    entry = translate_model_config(model_config, custom_objects, what, keras_version)
     cls = find_class(entry["class_name"], None, custom_objects)
     try:
         return cls.from_config(entry["config"], custom_objects=custom_objects)

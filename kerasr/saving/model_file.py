@@ -22,11 +22,13 @@ import datetime
 import io
 import json
 import os
+import re
 import warnings
 import zipfile
 
 
 from .. import random
+from ..layers.base import Layer
 from ._archive import open_archive
 from ._atomic import atomic_write
 from ._npz import read_npz, write_npz
@@ -44,6 +46,13 @@ CONFIG, METADATA, WEIGHTS, OPTIMIZER = ("config.json", "metadata.json", "model.w
                                         "optimizer.npz")
 MEMBERS = (METADATA, CONFIG, WEIGHTS, OPTIMIZER)
 REQUIRED = (METADATA, CONFIG, WEIGHTS)
+# A `.keras` file written by Keras 3 (Python, or R keras3's save_model()) holds its weights as
+# HDF5 instead of kerasr's npz.
+KERAS_WEIGHTS = "model.weights.h5"
+KERAS_MEMBERS = (METADATA, CONFIG, KERAS_WEIGHTS)
+_MAX_KERAS_WEIGHTS_BYTES = 4 << 30   # read into memory: the weights of a large model fit
+# Keras 3 compile settings that only choose how training runs, not what it computes.
+_KERAS_COMPILE_DROPS = ("run_eagerly", "steps_per_execution", "jit_compile", "auto_scale_loss")
 _MODEL_KEYS = {"module": str, "class_name": str, "config": dict,
                "registered_name": (str, type(None)), "build_config": (dict, type(None)),
                "compile_config": (dict, type(None))}
@@ -178,19 +187,24 @@ def _check_model(model, verb):
 def read_members(source, what):
     """{member name: bytes} of a `.keras` zip (a path, or bytes), read through
     `_archive.open_archive` (hostile names, zip bombs, truncation and CRC errors refused):
-    only kerasr's members, none missing, the JSON ones at most 64 MiB."""
+    only kerasr's members (or Keras 3's: a `model.weights.h5` instead of the npz), none
+    missing, the JSON ones at most 64 MiB, Keras's weights at most 4 GiB."""
     with open_archive(source, what=what, max_members=64) as archive:
         names = archive.names()
+        keras = KERAS_WEIGHTS in names and WEIGHTS not in names
+        allowed, required = (KERAS_MEMBERS, KERAS_MEMBERS) if keras else (MEMBERS, REQUIRED)
+        kind = "a Keras 3 .keras file kerasr reads" if keras else "a kerasr .keras file"
         for name in names:
-            if name not in MEMBERS:
-                raise ValueError(f"{what} holds an unexpected member {name[:100]!r}; a kerasr "
-                                 f".keras file holds only {', '.join(MEMBERS)}.")
-        missing = [name for name in REQUIRED if name not in names]
+            if name not in allowed:
+                raise ValueError(f"{what} holds an unexpected member {name[:100]!r}; {kind} "
+                                 f"holds only {', '.join(allowed)}.")
+        missing = [name for name in required if name not in names]
         if missing:
             raise ValueError(f"{what} lacks {', '.join(missing)}: not a kerasr .keras file, or a "
                              "damaged one.")
+        caps = {KERAS_WEIGHTS: _MAX_KERAS_WEIGHTS_BYTES}
         return {name: archive.read(name, max_bytes=_MAX_JSON_BYTES if name.endswith(".json")
-                                   else None)
+                                   else caps.get(name))
                 for name in names}
 
 
@@ -261,6 +275,8 @@ def model_from_bytes(source, custom_objects=None, compile=True, safe_mode=True, 
     """The model in a `.keras` zip (a path or bytes). See `load_model`."""
     _check_safe_mode(safe_mode, compile)
     members = read_members(source, what)
+    if KERAS_WEIGHTS in members:
+        return _model_from_keras_members(members, custom_objects, compile, what)
     metadata = _json_member(members, METADATA, what)
     if not isinstance(metadata.get("saving_format", SAVING_FORMAT), str):
         raise ValueError(f"{what}: metadata.json has a wrong-typed saving_format.")
@@ -282,10 +298,166 @@ def model_from_bytes(source, custom_objects=None, compile=True, safe_mode=True, 
     return model
 
 
+# ---- .keras files written by Keras 3 -----------------------------------------------------------
+def _model_from_keras_members(members, custom_objects, compile, what):
+    """The model in a Keras-written `.keras` zip's members: the architecture from config.json
+    (translated as Keras 3's HDF5 model configs are), the weights from `model.weights.h5`
+    (opened from memory, its link tree and datasets checked as for any HDF5 file), compiled
+    from `compile_config` when it resolves (else loaded uncompiled, with a warning). Keras's
+    optimizer state is not read: training restarts with fresh optimizer slots."""
+    from . import hdf5
+    h5py = hdf5._h5py("load_model")
+    metadata = _json_member(members, METADATA, what)
+    version = metadata.get("keras_version")
+    # .keras zips come from Keras >= 2.13; without a version, Keras 3's meanings apply.
+    version = version if isinstance(version, str) else "3"
+    config = _json_member(members, CONFIG, what)
+    compile_settings = config.pop("compile_config", None)
+    where = f"{what} ({KERAS_WEIGHTS})"
+    with hdf5.open_checked(h5py, io.BytesIO(members[KERAS_WEIGHTS]), where) as f:
+        datasets = {}
+        f.visititems(lambda name, obj: datasets.__setitem__(name, obj)
+                     if isinstance(obj, h5py.Dataset) else None)
+        budget = sum(d.size * d.dtype.itemsize for d in datasets.values()) + (1 << 20)
+        try:
+            entry = hdf5.translate_model_config(config, custom_objects, what,
+                                                keras_version=version)
+        except RecursionError:
+            raise ValueError(f"{what}: the model config is nested too deeply.") from None
+        model = model_from_entry(entry, custom_objects, what, max_weight_bytes=budget)
+        _load_keras_weights(h5py, hdf5, f, model, config, datasets, where)
+    if compile and compile_settings is not None:
+        try:
+            if not isinstance(compile_settings, dict):
+                raise ValueError("compile_config is not a JSON object")
+            compile_from_config(model, {k: v for k, v in compile_settings.items()
+                                        if k not in _KERAS_COMPILE_DROPS},
+                                custom_objects, what)
+        except (ValueError, TypeError, KeyError) as error:
+            warnings.warn(f"{what}: the model was loaded but not compiled ({error}); compile "
+                          "it yourself.", stacklevel=4)
+    return model
+
+
+def _snake_case(class_name):
+    """Keras's group name for an object of this class: "Conv2D" -> "conv2d",
+    "BatchNormalization" -> "batch_normalization"."""
+    name = re.sub(r"\W+", "", class_name)
+    name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _entry_config(entry):
+    config = entry.get("config") if isinstance(entry, dict) else None
+    return config if isinstance(config, dict) else {}
+
+
+def _keras_children(items, prefix):
+    """[(item, its class name)] -> [(prefix/snake_name[_k], item)]: the names Keras gives
+    the members of a list it saves (the class name in snake case, numbered from the second
+    of a name on, in order)."""
+    used, named = {}, []
+    for item, class_name in items:
+        name = _snake_case(class_name)
+        if name in used:
+            used[name] += 1
+            name = f"{name}_{used[name]}"
+        else:
+            used[name] = 0
+        named.append((f"{prefix}/{name}", item))
+    return named
+
+
+def _keras_plan(layer, entry, path, plan, seen):
+    """Appends (layer, its own variables, the Keras group holding them) for `layer` saved at
+    `path` and everything inside it: a model's layers under `path/layers/<snake name>` (in
+    its config's order), a recurrent layer's variables under `path/cell/vars` (Keras keeps
+    them in its cell), other variables under `path/vars`, nested layers under
+    `path/<attribute>` (attributes in sorted order, each layer once, as Keras walks them)."""
+    from ..layers.recurrent import Recurrent
+    from ..models import Model
+    if isinstance(layer, Model):
+        config = _entry_config(entry)
+        entries = config.get("layers") if isinstance(config.get("layers"), list) else []
+        by_name = {}
+        for item in entries:
+            if isinstance(item, dict):
+                name = _entry_config(item).get("name", item.get("name"))
+                if isinstance(name, str):
+                    by_name.setdefault(name, item)
+        ordered = [item for item in entries if isinstance(item, dict)
+                   and _entry_config(item).get("name", item.get("name")) in by_name]
+        layers = {sub.name: sub for sub in layer.layers}
+        items = []
+        for item in ordered:
+            sub = layers.pop(_entry_config(item).get("name", item.get("name")), None)
+            if sub is not None and isinstance(item.get("class_name"), str):
+                items.append(((sub, item), item["class_name"]))
+        items += [((sub, None), type(sub).__name__) for sub in layers.values()]
+        for sub_path, (sub, sub_entry) in _keras_children(items, f"{path}/layers"):
+            _keras_plan(sub, sub_entry, sub_path, plan, seen)
+        return
+    own = list(layer._variables)
+    if own:
+        plan.append((layer, own, f"{path}/cell/vars" if isinstance(layer, Recurrent)
+                     else f"{path}/vars"))
+    config = _entry_config(entry)
+    for attribute in sorted(layer.__dict__.get("_layer_attributes") or ()):
+        value = layer.__dict__.get(attribute)
+        if isinstance(value, Layer):
+            children = [(f"{path}/{attribute}", value)]
+        elif isinstance(value, (list, tuple)):
+            children = _keras_children([(v, type(v).__name__) for v in value
+                                        if isinstance(v, Layer)], f"{path}/{attribute}")
+        else:
+            continue
+        for child_path, child in children:
+            if child is layer or id(child) in seen:
+                continue
+            seen.add(id(child))
+            sub_entry = config.get(attribute) if isinstance(config.get(attribute), dict) \
+                else None
+            _keras_plan(child, sub_entry, child_path, plan, seen)
+
+
+def _load_keras_weights(h5py, hdf5, f, model, config, datasets, where):
+    """Assigns `model.weights.h5`'s variables, group by group as Keras saved them, after
+    checking every group's count and shapes, and that no layer weight in the file is left
+    over."""
+    plan = []
+    _keras_plan(model, config, "", plan, set())
+    pending, used = [], set()
+    for layer, variables, group_path in plan:
+        key = group_path.lstrip("/")
+        group = f.get(key)
+        if not isinstance(group, h5py.Group):
+            raise ValueError(f"{where} has no weights for layer {layer.name!r} (group {key!r} "
+                             "is missing): the file's weights do not match its config.")
+        names = list(group)
+        expected = [str(i) for i in range(len(variables))]
+        if sorted(names) != sorted(expected) or not all(
+                isinstance(group[n], h5py.Dataset) for n in names):
+            raise ValueError(f"{where}: layer {layer.name!r} has {len(names)} weight(s) in "
+                             f"{key!r} ({', '.join(sorted(names)[:10]) or 'none'}); the layer "
+                             f"expects {len(variables)} ({', '.join(expected)}).")
+        found = [(f"{key}/{n}", group[n]) for n in expected]
+        used.update(name for name, _ in found)
+        hdf5._match(variables, found, f"layer {layer.name!r}", where, False, pending)
+    left = sorted(name for name in datasets if name not in used
+                  and (name.startswith("layers/") or name.startswith("vars/")))
+    if left:
+        raise ValueError(f"{where} holds weights the model has no place for: "
+                         f"{', '.join(left[:5])}{' ...' if len(left) > 5 else ''}.")
+    hdf5._read_into(pending, where)
+
+
 def load_model(filepath, custom_objects=None, compile=True, safe_mode=True):
     """A model saved by `save_model`: rebuilt from its config, its weights set, and (when
     `compile`) compiled as it was with its optimizer's state restored, so `fit` continues
     exactly where it stopped.
+
+    A `.keras` file written by Keras 3 (Python's `model.save()`, R keras3's `save_model()`)
+    loads too: its architecture, weights and compile settings; not its optimizer's state.
 
     `custom_objects`: {name: class or function} for custom layers, losses, metrics and Lambda
     functions that are not registered with `register_keras_serializable()`.

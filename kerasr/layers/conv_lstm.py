@@ -14,7 +14,6 @@ here, so building, the input checks and `call` are this class's own. Dropout fol
 ConvLSTM cell: four input masks and four recurrent masks (one per gate), fixed over time.
 """
 
-import numpy as np
 
 from ..ops import convolution as conv_ops
 from ..ops.conv_lstm import conv_lstm2d_sequence
@@ -22,7 +21,8 @@ from .arguments import (check_strides_dilation, normalize_data_format, normalize
                         normalize_tuple)
 from .base import InputSpec, format_shape
 from .core import positive_int
-from .recurrent import Recurrent, _dropout_mask, _fused_activation_name
+from .recurrent import (Recurrent, _dropout_mask, _fused_activation_name,
+                        unit_forget_bias_initializer)
 
 
 class ConvLSTM2D(Recurrent):
@@ -164,16 +164,7 @@ class ConvLSTM2D(Recurrent):
             self.states = self._zero_states()
 
     def _bias_initializer(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        filters, inner = self.filters, self.bias_initializer
-
-        def forget_gate_ones(shape, dtype=None):
-            # Keras's unit_forget_bias: the forget gate's block starts at 1.
-            return np.concatenate([np.asarray(inner((filters,), dtype=dtype)),
-                                   np.ones(filters, dtype=dtype),
-                                   np.asarray(inner((2 * filters,), dtype=dtype))])
-        return forget_gate_ones
+        return unit_forget_bias_initializer(self)  # units == filters here
 
     # ---- states and the sequence ---------------------------------------------------------
     def _state_shape(self, batch):

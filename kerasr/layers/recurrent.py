@@ -269,6 +269,20 @@ class Recurrent(Layer):
                 "zero_output_for_mask": self.zero_output_for_mask}
 
 
+def unit_forget_bias_initializer(layer):
+    """The bias initializer of an LSTM-like layer (gates i, f, c, o of `layer.units` each):
+    with Keras's unit_forget_bias, the forget gate's block starts at 1."""
+    if not layer.unit_forget_bias:
+        return layer.bias_initializer
+    units, inner = layer.units, layer.bias_initializer
+
+    def forget_gate_ones(shape, dtype=None):
+        return np.concatenate([np.asarray(inner((units,), dtype=dtype)),
+                               np.ones(units, dtype=dtype),
+                               np.asarray(inner((2 * units,), dtype=dtype))])
+    return forget_gate_ones
+
+
 def _dropout_mask(shape, rate, dtype):
     """Inverted-dropout multipliers (0 or 1/(1-rate)), drawn once per sequence."""
     draws = random.uniform(shape, dtype=dtype)
@@ -305,16 +319,7 @@ class LSTM(Recurrent):
         self.unit_forget_bias = bool(unit_forget_bias)
 
     def _bias_initializer(self):
-        if not self.unit_forget_bias:
-            return self.bias_initializer
-        units, inner = self.units, self.bias_initializer
-
-        def forget_gate_ones(shape, dtype=None):
-            # Keras's unit_forget_bias: the forget gate's block starts at 1.
-            return np.concatenate([np.asarray(inner((units,), dtype=dtype)),
-                                   np.ones(units, dtype=dtype),
-                                   np.asarray(inner((2 * units,), dtype=dtype))])
-        return forget_gate_ones
+        return unit_forget_bias_initializer(self)
 
     def _run_sequence(self, sequence, states, training, **options):
         return lstm_sequence(

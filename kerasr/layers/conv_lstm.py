@@ -14,7 +14,6 @@ here, so building, the input checks and `call` are this class's own. Dropout fol
 ConvLSTM cell: four input masks and four recurrent masks (one per gate), fixed over time.
 """
 
-
 from ..ops import convolution as conv_ops
 from ..ops.conv_lstm import conv_lstm2d_sequence
 from .arguments import (check_strides_dilation, normalize_data_format, normalize_padding,

@@ -62,6 +62,8 @@ from .metrics import threshold_compare, threshold_histogram  # noqa: F401
 from .reductions import column_sum  # noqa: F401
 from .softmax import softmax_backward, softmax_forward  # noqa: F401
 
+from ._blas import hold_kernel_blas as _hold_kernel_blas  # noqa: E402
 from ._memory import keep_freed_memory as _keep_freed_memory  # noqa: E402
 
 _keep_freed_memory()  # see _memory.py: page faults on every batch's fresh arrays
+_hold_kernel_blas()  # see _blas.py: one BLAS thread per chunk inside parallel kernels

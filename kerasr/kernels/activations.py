@@ -289,6 +289,12 @@ def _backward_1d(z, a, g, code, alpha, out):
         raise ValueError("unknown activation code")
 
 
+# For kernels in other modules that apply an activation to a block of their own (the
+# convolution chunks): out = f(z) and out = g * f'(z) over 1-D views, serial.
+forward_1d = _forward_1d
+backward_1d = _backward_1d
+
+
 # ------------------------------------------------------------------ kernels
 
 

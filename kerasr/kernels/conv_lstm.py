@@ -39,7 +39,8 @@ project's rule is serial next to BLAS (_jit.py). What was clear, per step (minim
 - With OpenBLAS's default two threads it is the two pools (numpy's OpenBLAS for the input
   convolution, scipy's under Numba's np.dot) and the other load that cost: a whole training
   step of B=8 32x32 F=16 took 3.1 s median with both pools at 2 threads against 0.25 s with
-  both held to one (threadpoolctl, not a dependency). Nothing in this module can hold them.
+  both held to one (threadpoolctl). Since then kerasr holds scipy's to one thread at import
+  (``_blas.py``); numpy's, under the input convolution, keeps two. Not re-measured here.
 The gate loops run one vectorisable loop per activation block, float32 through the shared
 rational tanh/sigmoid of recurrent_common (no scalar libm calls), float64 through the exact
 functions.

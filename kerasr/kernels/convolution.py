@@ -10,8 +10,14 @@ sizes say where the windows stop, so "valid", "same" and "causal" are all one ge
 (worked out in ``kerasr.ops.convolution``).
 
 How the work is done: matrix products on BLAS, the copies around them in Numba, over the
-batch in chunks of samples whose matrices stay within ``COLUMN_BUDGET`` elements.
-- im2col side: ``_im2col`` copies every window into a row of a (output positions, taps *
+batch in chunks of samples.
+- Chunked (one group, im2col side: the book's image convnets): ``_forward_chunks`` runs
+  chunks of samples in parallel, each its im2col rows, one GEMM (``np.dot`` inside the
+  kernel, on SciPy's BLAS held to one thread), bias and activation while the chunk is in
+  cache; ``_backward_chunks`` likewise dz, per-chunk partial weight and bias gradients
+  (added in chunk order) and col2im of the chunk's input gradient.
+- im2col side, other cases (groups; transposed convolutions), in chunks within
+  ``COLUMN_BUDGET`` elements: ``_im2col`` copies every window into a row of a (output positions, taps *
   channels) matrix, one GEMM with the (taps * channels, filters) kernel gives the output;
   backward, the same GEMMs transposed, ``_col2im`` adding the column gradients back.
   With one input channel and one group (the MNIST convnet's first convolution) the matrix
@@ -25,9 +31,11 @@ channels in), the output side for IMDB's conv1d (128-wide embeddings into 32 fil
 Direct loops lost 10-25x to the GEMMs on the book's shapes (see the entry points).
 """
 
+import numba
 import numpy as np
 
 from ._jit import njit_helper, njit_pair, prange
+from .activations import backward_1d, forward_1d
 
 # Elements of one chunk's matrix (16 MiB in float32): the MNIST convnet's batch of 64 fits in
 # one chunk, whose im2col columns the weight gradient then reuses; IMDB's conv1d (57M
@@ -46,6 +54,20 @@ def _inside_range(size, out_n, stride, offset):
     last = size - 1 - offset
     hi = 0 if last < 0 else min(out_n, last // stride + 1)
     return min(lo, hi), hi
+
+
+@njit_helper
+def _sum_parts_in_order(parts):
+    """parts[0] = parts[0] + parts[1] + ... (in that order), for any number of axes."""
+    if parts.shape[0] == 0:
+        return
+    flat = parts.reshape(parts.shape[0], -1)
+    total = flat[0]
+    for c in range(1, flat.shape[0]):
+        part = flat[c]
+        for i in range(total.shape[0]):
+            total[i] += part[i]
+
 
 
 def _im2col(x, ksize, strides, dilation, pad, out_size, groups, cols):
@@ -351,7 +373,87 @@ def _im2col_transposed(x, ksize, strides, dilation, pad, out_size, cols_t):
     return cols_t
 
 
+def _forward_chunks(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out_size,
+                    n_chunks, cols, z, a):
+    # One group. Each of the n_chunks chunks of samples (see chunk_count), while in cache: its im2col rows, one
+    # GEMM (np.dot on the kernels' BLAS, one thread: see _blas.py), bias and activation.
+    # cols (N * positions, taps * C) keeps the rows for the weight gradient, or is empty
+    # (0 rows): each chunk then uses scratch of its own. z gets x * w + bias, a = f(z)
+    # (a may be z). bias may be empty (no bias).
+    n_samples = x.shape[0]
+    positions = out_size[0] * out_size[1] * out_size[2]
+    n_cols, filters = w2.shape
+    keep = cols.shape[0] > 0
+    for c in prange(n_chunks):  # each chunk its own rows
+        lo = c * n_samples // n_chunks
+        hi = (c + 1) * n_samples // n_chunks
+        r0, r1 = lo * positions, hi * positions
+        if keep:
+            block = cols[r0:r1]
+        else:
+            block = np.empty((r1 - r0, n_cols), dtype=x.dtype)
+        _im2col_serial(x[lo:hi], ksize, strides, dilation, pad, out_size, 1,
+                       block.reshape(1, r1 - r0, n_cols))
+        z_block = z[r0:r1]
+        np.dot(block, w2, z_block)
+        if bias.shape[0] > 0:
+            for i in range(r1 - r0):
+                row = z_block[i]
+                for f in range(filters):
+                    row[f] += bias[f]
+        forward_1d(z_block.reshape(-1), code, alpha, a[r0:r1].reshape(-1))
+    return a
+
+
+def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation, pad,
+                     out_size, n_chunks, dx, dw_parts, db_parts):
+    # The adjoint of _forward_chunks, chunk by chunk: dz = g * f'(z) in the chunk's own
+    # scratch (used while in cache); a partial bias gradient (db_parts, or empty) and a
+    # partial weight gradient (dw_parts, or empty; from the kept cols, or rows rebuilt from
+    # x when cols is empty) per chunk; dx (or empty) = col2im(dz w2^T) for the chunk's own
+    # samples. The partials are added in chunk order
+    # afterwards (chunks depend on the shapes only: serial and parallel agree bit for bit).
+    positions = out_size[0] * out_size[1] * out_size[2]
+    n_samples = g.shape[0] // positions
+    n_cols, filters = w2.shape
+    need_dx = dx.shape[0] > 0
+    need_dw = dw_parts.shape[0] > 0
+    need_db = db_parts.shape[0] > 0
+    for c in prange(n_chunks):
+        lo = c * n_samples // n_chunks
+        hi = (c + 1) * n_samples // n_chunks
+        r0, r1 = lo * positions, hi * positions
+        dz_block = np.empty((r1 - r0, filters), dtype=g.dtype)
+        backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
+                    alpha, dz_block.reshape(-1))
+        if need_db:
+            acc = db_parts[c]
+            for f in range(filters):
+                acc[f] = 0
+            for i in range(r1 - r0):
+                row = dz_block[i]
+                for f in range(filters):
+                    acc[f] += row[f]
+        if need_dw:
+            if cols.shape[0] > 0:
+                block = cols[r0:r1]
+            else:
+                block = np.empty((r1 - r0, n_cols), dtype=g.dtype)
+                _im2col_serial(x[lo:hi], ksize, strides, dilation, pad, out_size, 1,
+                               block.reshape(1, r1 - r0, n_cols))
+            np.dot(block.T, dz_block, dw_parts[c])
+        if need_dx:
+            dcols = np.empty((r1 - r0, n_cols), dtype=g.dtype)
+            np.dot(dz_block, w2.T, dcols)
+            _col2im_serial(dcols.reshape(1, r1 - r0, n_cols), ksize, strides, dilation, pad,
+                           out_size, 1, dx[lo:hi])
+    _sum_parts_in_order(dw_parts)
+    _sum_parts_in_order(db_parts)
+
+
 _im2col_serial, _im2col_parallel = njit_pair(_im2col)
+_forward_chunks_serial, _forward_chunks_parallel = njit_pair(_forward_chunks)
+_backward_chunks_serial, _backward_chunks_parallel = njit_pair(_backward_chunks)
 _col2im_serial, _col2im_parallel = njit_pair(_col2im)
 _im2col_transposed_serial, _im2col_transposed_parallel = njit_pair(_im2col_transposed)
 _gather_taps_serial, _gather_taps_parallel = njit_pair(_gather_taps)
@@ -362,20 +464,22 @@ _spread_taps_serial, _spread_taps_parallel = njit_pair(_spread_taps)
 #
 # Threading, measured on the 2-core box (MNIST convnet, batch 64, float32, forward, median ms;
 # machine otherwise idle):             conv 28x28x1->32   13x13x32->64   5x5x64->64
-#   serial copies + 2-thread BLAS GEMM         0.8             3.0            0.4   <- used
+#   prange over chunks, np.dot in Numba,
+#     its BLAS held to 1 thread (_blas.py)     0.7             1.5            0.25  <- chunked
+#   serial copies + 2-thread BLAS GEMM         0.8             3.0            0.4   <- others
 #   prange copies + 1-thread BLAS GEMM         0.9             6.0            0.5
 #   prange copies + 2-thread BLAS GEMM         8.0             8.0            8.0
-#   prange over chunks, np.dot in Numba        8.0             8.0            8.0
-#     (the same with BLAS held to 1 thread)    0.5             6.1            0.3
+#   prange over chunks, BLAS not held          8.0             8.0            8.0
 #   direct loops, prange over the batch        4.4            43             6.4
-#   direct loops, serial                       8.4            83            12
-# With both pools awake, Numba's and OpenBLAS's spinning threads take each other's core
-# (8 ms = two scheduler ticks; see _jit.py), and OpenBLAS's threads cannot be limited
-# without threadpoolctl. So the entry points call the serial copies; the parallel variants
-# (prange over the batch, each sample's rows its own) are there for callers without BLAS.
-# Whole layers, forward + backward with bias and relu: the three convolutions 15 ms per
-# batch of 64 (forward 5 ms); IMDB's conv1d (batch 128, 500 x 128 -> 32, k = 7) 88 ms on
-# the output side, 258 ms through im2col.
+# With two pools awake, Numba's and OpenBLAS's spinning threads take each other's core
+# (8 ms = two scheduler ticks; see _jit.py). The chunked kernels keep one pool: Numba's
+# threads each run whole chunks, their GEMMs on one BLAS thread. The dense layers between
+# them keep off numpy's two-thread BLAS for the same reason (kernels/matmul.py). The other
+# paths (groups, the output side, transposed convolutions) call the serial copies around
+# numpy's GEMMs; their parallel variants are there for callers without BLAS.
+# Whole layers, forward + backward with bias and relu: the three convolutions 6.6 ms per
+# batch of 64 chunked (15 ms before); IMDB's conv1d (batch 128, 500 x 128 -> 32, k = 7)
+# 88 ms on the output side, 258 ms through im2col.
 
 
 class Geometry:
@@ -584,6 +688,77 @@ def conv_backward(dz, geometry, input_shape, kernel_shape, w=None, x=None, colum
         else:
             dw = sums.reshape(kernel_shape)
     return dx, dw
+
+
+# Chunked path (one group, im2col side): samples per chunk so that a chunk's im2col rows
+# stay within CHUNK_ELEMENTS (1 MiB in float32, about L2), and at least MIN_CHUNKS chunks
+# so that two (or more) threads share the work evenly. A function of the shapes only: the
+# weight gradient's partial sums then add up in the same order on any thread count.
+CHUNK_ELEMENTS = 1 << 18
+MIN_CHUNKS = 8
+
+
+def chunked(geometry, in_positions, channels, filters):
+    """True when the chunked kernels run this convolution (one group, im2col side)."""
+    return geometry.groups == 1 and not output_side(geometry, in_positions, channels, filters)
+
+
+def chunk_count(n_samples, per_sample):
+    """Chunks for a convolution whose im2col rows take ``per_sample`` elements per sample:
+    a multiple of MIN_CHUNKS (as far as the batch allows), enough that a chunk's rows hold
+    about CHUNK_ELEMENTS at most (within one sample). Chunk c takes samples [c * N // n,
+    (c + 1) * N // n): sizes differ by one at most. Threads take equal runs of chunks
+    (Numba's static schedule), so a count divisible by 2, 4 and 8 keeps them evenly loaded
+    (10 chunks of 7 samples and one of 1 left a thread 20% idle)."""
+    needed = -(-n_samples * max(per_sample, 1) // CHUNK_ELEMENTS)
+    return max(1, min(n_samples, MIN_CHUNKS * -(-needed // MIN_CHUNKS)))
+
+
+def _chunk_kernel(pair):
+    return pair[1] if numba.get_num_threads() > 1 else pair[0]
+
+
+def conv_activation_forward(x, w, bias, code, alpha, geometry, keep_columns, keep_preactivation):
+    """(a, z, columns) for one group on the im2col side (``chunked``): z = conv(x, w) + bias
+    as (N * positions, F) rows, a = f(z) (the same array as z unless ``keep_preactivation``),
+    columns the im2col rows for ``conv_activation_backward`` (when ``keep_columns``, else
+    None). ``bias`` may be None; ``code``/``alpha`` as in kernels.activations."""
+    n_samples = x.shape[0]
+    positions = geometry.positions
+    filters = w.shape[-1]
+    w2 = np.ascontiguousarray(w.reshape(-1, filters))
+    n_cols = w2.shape[0]
+    cols = np.empty((n_samples * positions if keep_columns else 0, n_cols), x.dtype)
+    z = np.empty((n_samples * positions, filters), x.dtype)
+    a = np.empty_like(z) if keep_preactivation else z
+    bias = np.empty(0, x.dtype) if bias is None else bias
+    _chunk_kernel((_forward_chunks_serial, _forward_chunks_parallel))(
+        x, w2, bias, code, float(alpha), *geometry.args()[:5],
+        chunk_count(n_samples, positions * n_cols), cols, z, a)
+    return a, z, (cols if keep_columns else None)
+
+
+def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need_dx, need_dw,
+                             need_db):
+    """(dx, dw, db) for ``conv_activation_forward``'s output gradient g (rows, F); each None
+    unless asked for. ``columns`` from the forward pass, or None (rebuilt from x)."""
+    n_samples = x.shape[0]
+    positions = geometry.positions
+    filters = w.shape[-1]
+    w2 = np.ascontiguousarray(w.reshape(-1, filters))
+    n_cols = w2.shape[0]
+    n_chunks = chunk_count(n_samples, positions * n_cols)
+    dtype = g.dtype
+    g = np.ascontiguousarray(g.reshape(-1, filters))
+    dx = np.empty(x.shape if need_dx else (0,) + x.shape[1:], dtype)
+    dw_parts = np.empty((n_chunks if need_dw else 0, n_cols, filters), dtype)
+    db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
+    cols = columns if columns is not None else np.empty((0, n_cols), dtype)
+    _chunk_kernel((_backward_chunks_serial, _backward_chunks_parallel))(
+        g, z, a, code, float(alpha), w2, x, cols, *geometry.args()[:5], n_chunks, dx, dw_parts,
+        db_parts)
+    return (dx if need_dx else None, dw_parts[0].reshape(w.shape) if need_dw else None,
+            db_parts[0].copy() if need_db else None)
 
 
 def conv_input_grad(dz, w, geometry, input_shape):

@@ -7,26 +7,27 @@ with ``prange`` (each thread writes its own samples, backward kernels zero and a
 their own samples' gradients), and keeps the channels innermost, where the memory is
 contiguous and the loops vectorise.
 
-Threading: the public functions take the serial variant below ``_jit.PARALLEL_MIN_ELEMENTS``,
-as the other kernels do. Measured on the 2-core box, max pooling 2x2 forward + backward,
-float32, batch 64 (medians, ms):
+Threading: the public functions take the parallel variant from ``PARALLEL_MIN_ELEMENTS``
+(2^16) when Numba has more than one thread. Pooling sits between convolutions, whose
+chunked kernels run on Numba's threads with their BLAS held to one thread (see
+``convolution.py``), so no second thread pool is awake beside it. Measured on the 2-core
+box, max pooling 2x2 forward + backward, float32, batch 64 (medians, ms):
 
     (64, 26, 26, 32)           serial   parallel     (64, 11, 11, 64)   serial   parallel
     alone                        1.0    0.5-0.6                          0.3     0.15
     after a 2-thread GEMM        2.4    4-11                             0.8     0.6-2.7
     after a 1-thread GEMM        2.4    1.3-1.5                          0.8     0.6
 
-The parallel variant wins only next to single-threaded BLAS, which costs the convolution's
-GEMM far more (16 ms instead of 10-13 ms here) than pooling saves, and it collapses to
-16-30 ms whenever the other core is busy. So serial: memory-bound loops, ~3% of a training
-step of the book's MNIST convnet.
+(The middle row is why kernels next to numpy's two-thread GEMMs stay serial, see
+``_jit.PARALLEL_MIN_ELEMENTS``.)
 """
 
 import math
 
+import numba
 import numpy as np
 
-from ._jit import dtype_const, njit_helper, njit_pair, pick, prange
+from ._jit import dtype_const, njit_helper, njit_pair, prange
 
 # k-max pooling keeps a sorted top-k buffer per column up to this k (O(steps) on typical
 # data); above it, one stable argsort per column is cheaper.
@@ -424,6 +425,14 @@ _upsample_bilinear_backward_serial, _upsample_bilinear_backward_parallel = njit_
 
 
 # ---------------------------------------------------------------- public entry points
+
+PARALLEL_MIN_ELEMENTS = 1 << 16
+
+
+def pick(pair, n_elements):
+    """The parallel dispatcher of ``pair`` from PARALLEL_MIN_ELEMENTS on (see the top)."""
+    return pair[1] if n_elements >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1 \
+        else pair[0]
 
 
 def _triple(values):

@@ -12,7 +12,7 @@ sizes and the zeros padded before each axis.
 
 import numpy as np
 
-from ..engine.tape import record
+from ..engine.tape import record, recording_tape
 from ..engine.tensor import as_tensor
 from ..kernels import activations as act_kernels
 from ..kernels import convolution as kernels
@@ -168,6 +168,10 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
                                 _lift(pads, 0), _lift(out_size, 1), groups)
     x5 = x_last.reshape((batch,) + _lift(spatial, 1) + (channels,))
     w5 = w.reshape(_lift(ksize, 1) + w.shape[-2:])
+    inputs = (x, kernel, bias) if bias is not None else (x, kernel)
+    if kernels.chunked(geometry, int(np.prod(spatial)), channels, filters):
+        return _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, x_last.shape,
+                             out_size, data_format)
     z, columns = kernels.conv_forward(x5, w5, geometry)
     a = _bias_activation(z, bias, code, alpha)
     out = _from_last(a.reshape((batch,) + out_size + (filters,)), data_format)
@@ -184,7 +188,32 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
             dw = dw.reshape(w.shape)
         return (dx, dw, db) if bias is not None else (dx, dw)
 
-    inputs = (x, kernel, bias) if bias is not None else (x, kernel)
+    return record(inputs, out, backward)
+
+
+def _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, input_shape, out_size,
+                  data_format):
+    """`conv` on the chunked kernels (one group, im2col side): bias and activation fused
+    into each chunk; the im2col rows kept for the weight gradient only when a tape records."""
+    training = recording_tape(inputs) is not None
+    keep_z = code != act_kernels.LINEAR and act_kernels.needs_preactivation(code)
+    a, z, columns = kernels.conv_activation_forward(
+        x5, w5, None if bias is None else bias.data, code, alpha, geometry,
+        keep_columns=training, keep_preactivation=keep_z)
+    filters = w5.shape[-1]
+    out = _from_last(a.reshape((x5.shape[0],) + out_size + (filters,)), data_format)
+
+    def backward(g, needs):
+        g2 = _to_last(g, data_format).reshape(-1, filters)
+        dx, dw, db = kernels.conv_activation_backward(
+            g2, z, a, code, alpha, w5, x5, columns, geometry, need_dx=needs[0],
+            need_dw=needs[1], need_db=bias is not None and needs[2])
+        if dx is not None:
+            dx = _from_last(dx.reshape(input_shape), data_format)
+        if dw is not None:
+            dw = dw.reshape(inputs[1].shape)
+        return (dx, dw, db) if bias is not None else (dx, dw)
+
     return record(inputs, out, backward)
 
 

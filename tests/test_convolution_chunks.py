@@ -1,4 +1,4 @@
-"""The chunked convolution kernels (one group, im2col side, bias and activation fused into
+"""The chunked convolution kernels (one group, either side, bias and activation fused into
 each chunk of samples) against the float64 loop reference, for every chunking, both
 compiled variants and both float types; the kernels' one-thread BLAS and small products."""
 
@@ -56,6 +56,15 @@ def variant(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["im2col", "output_side"])
+def side(request, monkeypatch):
+    """im2col rows times the kernel, or the input times the tap kernels (the output side),
+    whichever the size rule would pick."""
+    monkeypatch.setattr(conv_kernels, "output_side",
+                        lambda *args: request.param == "output_side")
+    return request.param
+
+
 @pytest.fixture(params=CHUNKINGS, ids=["default", "per-sample", "uneven"])
 def chunking(request, monkeypatch):
     elements, least = request.param
@@ -96,7 +105,7 @@ def run_backward(g, forward, activation, w5, x5, geometry, columns, needs=(True,
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_forward_and_backward_match_reference(variant, chunking, dtype, activation, case):
+def test_forward_and_backward_match_reference(variant, side, chunking, dtype, activation, case):
     strides, dilation, padding = case[2], case[3], case[4]
     x, w, bias, x5, w5, geometry = make_case(*case, dtype)
     alpha = 1.0 if activation == "elu" else 0.0
@@ -105,7 +114,7 @@ def test_forward_and_backward_match_reference(variant, chunking, dtype, activati
 
     forward = run_forward(x5, w5, bias, activation, geometry)
     a, z, columns = forward
-    assert a.dtype == dtype and columns is not None
+    assert a.dtype == dtype and (columns is None) == (side == "output_side")
     np.testing.assert_allclose(a.reshape(a_ref.shape), a_ref, **tol(dtype))
     if needs_preactivation(ACTIVATION_CODES[activation]):
         np.testing.assert_allclose(z.reshape(z_ref.shape), z_ref, **tol(dtype))
@@ -131,7 +140,7 @@ def test_forward_and_backward_match_reference(variant, chunking, dtype, activati
         np.testing.assert_array_equal(again, kept)
 
 
-def test_only_the_asked_gradients_are_computed():
+def test_only_the_asked_gradients_are_computed(side):
     x, w, bias, x5, w5, geometry = make_case(*CASES[5], np.float64)
     forward = run_forward(x5, w5, bias, "relu", geometry)
     g2 = rng.standard_normal(forward[0].shape)
@@ -146,7 +155,7 @@ def test_only_the_asked_gradients_are_computed():
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_serial_parallel_and_thread_counts_agree_bit_for_bit(monkeypatch, dtype):
+def test_serial_parallel_and_thread_counts_agree_bit_for_bit(monkeypatch, side, dtype):
     # The weight and bias gradients are per-chunk partial sums added in chunk order; the
     # chunks depend on the shapes alone, so no variant or thread count changes a bit.
     monkeypatch.setattr(conv_kernels, "MIN_CHUNKS", 4)
@@ -182,16 +191,11 @@ def test_chunks_hold_the_budget_and_share_the_batch(n_samples, per_sample):
         assert n_chunks % conv_kernels.MIN_CHUNKS == 0
 
 
-@pytest.mark.parametrize("in_shape, filters, expected", [
-    ((28, 28, 1), 32, True), ((13, 13, 32), 64, True), ((500, 128), 32, False)])
-def test_which_convolutions_run_chunked(in_shape, filters, expected):
-    rank = len(in_shape) - 1
-    out = tuple(n - 2 for n in in_shape[:-1])
-    for groups, wanted in ((1, expected), (2, False)):
-        geometry = conv_kernels.Geometry((1,) * (3 - rank) + (3,) * rank, (1, 1, 1), (1, 1, 1),
-                                         (0, 0, 0), (1,) * (3 - rank) + out, groups)
-        assert conv_kernels.chunked(geometry, int(np.prod(in_shape[:-1])), in_shape[-1],
-                                    filters) == wanted
+@pytest.mark.parametrize("groups, expected", [(1, True), (2, False)])
+def test_one_group_runs_chunked(groups, expected):
+    geometry = conv_kernels.Geometry((1, 3, 3), (1, 1, 1), (1, 1, 1), (0, 0, 0), (1, 5, 5),
+                                     groups)
+    assert conv_kernels.chunked(geometry) == expected
 
 
 # ---- the kernels' BLAS and small products ------------------------------------------------

@@ -605,14 +605,15 @@ def test_dropout(variant, dtype):
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_embedding(variant, dtype):
     rng = np.random.default_rng(21)
-    table = rng.normal(size=(50, 70)).astype(dtype)  # 70 columns: two column blocks
+    table = rng.normal(size=(50, 70)).astype(dtype)
     indices = rng.integers(0, 50, 400).astype(np.int64)
     indices[:4] = [7, 7, 7, 49]  # repeats
     forward = kernel(embedding, "embedding_forward", variant)
     out = forward(table, indices, np.empty((400, 70), dtype))
     np.testing.assert_array_equal(out, table[indices])
     g = rng.normal(size=out.shape).astype(dtype)
-    dtable = kernel(embedding, "embedding_backward", variant)(indices, g, 50)
+    n_blocks = 8 if variant == "parallel" else 1  # as the entry point runs them
+    dtable = kernel(embedding, "embedding_backward", variant)(indices, g, 50, n_blocks)
     assert dtable.shape == (50, 70) and dtable.dtype == dtype
     assert_close(dtable, ref.ref_embedding_grad(indices, g, 50), dtype)
     unused = np.setdiff1d(np.arange(50), indices)
@@ -628,8 +629,10 @@ def test_embedding_backward_central_difference():
     def loss(t):
         return np.sum(g * embedding._embedding_forward_serial(t, indices, np.empty((5, 3))))
 
-    dtable = embedding._embedding_backward_serial(indices, g, 6)
-    assert_matches_numeric(dtable, central_difference(loss, table.copy()))
+    numeric = central_difference(loss, table.copy())
+    for n_blocks in (1, 4, 6, 8):  # one pass; row blocks (some rows-less when 8 > 6)
+        dtable = embedding._embedding_backward_serial(indices, g, 6, n_blocks)
+        assert_matches_numeric(dtable, numeric)
 
 
 # ----------------------------------------------------------------- reductions
@@ -660,8 +663,8 @@ def test_parallel_matches_serial_on_large_shapes():
 
     indices = rng.integers(0, 100, 20000).astype(np.int64)
     g = rng.normal(size=(20000, 256)).astype(np.float32)
-    serial = embedding._embedding_backward_serial(indices, g, 100)
-    parallel = embedding._embedding_backward_parallel(indices, g, 100)
+    serial = embedding._embedding_backward_serial(indices, g, 100, 1)
+    parallel = embedding._embedding_backward_parallel(indices, g, 100, 8)
     # every element is summed in index order either way
     np.testing.assert_array_equal(parallel, serial)
     expected = ref.ref_embedding_grad(indices, g, 100)

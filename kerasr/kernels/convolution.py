@@ -10,24 +10,27 @@ sizes say where the windows stop, so "valid", "same" and "causal" are all one ge
 (worked out in ``kerasr.ops.convolution``).
 
 How the work is done: matrix products on BLAS, the copies around them in Numba, over the
-batch in chunks of samples.
-- Chunked (one group, im2col side: the book's image convnets): ``_forward_chunks`` runs
-  chunks of samples in parallel, each its im2col rows, one GEMM (``np.dot`` inside the
-  kernel, on SciPy's BLAS held to one thread), bias and activation while the chunk is in
-  cache; ``_backward_chunks`` likewise dz, per-chunk partial weight and bias gradients
-  (added in chunk order) and col2im of the chunk's input gradient.
-- im2col side, other cases (groups; transposed convolutions), in chunks within
-  ``COLUMN_BUDGET`` elements: ``_im2col`` copies every window into a row of a (output positions, taps *
+batch in chunks of samples. Two formulations:
+- im2col side: ``_im2col`` copies every window into a row of an (output positions, taps *
   channels) matrix, one GEMM with the (taps * channels, filters) kernel gives the output;
   backward, the same GEMMs transposed, ``_col2im`` adding the column gradients back.
-  With one input channel and one group (the MNIST convnet's first convolution) the matrix
-  is built transposed, (taps, positions), by ``_im2col_transposed`` (7x faster copies).
 - Output side: one GEMM of the input (input positions, channels) with the
   (channels, taps * filters) tap kernels, then ``_gather_taps`` sums each output's taps;
   backward, ``_spread_taps`` lays the output gradient out per input position and tap, and
   two GEMMs give dx and dw.
 ``output_side`` takes whichever has the smaller matrices: im2col for the MNIST convnet (few
-channels in), the output side for IMDB's conv1d (128-wide embeddings into 32 filters).
+channels in), the output side for IMDB's first conv1d (128-wide embeddings into 32 filters).
+Two drivers:
+- Chunked, for one group (``conv_activation_forward`` / ``_backward``: every convolution of
+  the book): chunks of samples run in parallel (``chunk_count``), each its rows, its GEMM
+  (``np.dot`` inside the kernel, on SciPy's BLAS held to one thread, see ``_blas.py``), bias
+  and activation while the chunk is in cache (``_forward_chunks``,
+  ``_forward_taps_chunks``); backward likewise dz, per-chunk partial weight and bias
+  gradients (added in chunk order) and the chunk's input gradient.
+- ``conv_forward`` / ``conv_backward``, for groups and transposed convolutions: serial
+  copies around numpy's GEMMs, in chunks within ``COLUMN_BUDGET`` elements. With one input
+  channel the im2col matrix is built transposed, (taps, positions), by
+  ``_im2col_transposed`` (7x faster copies).
 Direct loops lost 10-25x to the GEMMs on the book's shapes (see the entry points).
 """
 
@@ -68,6 +71,17 @@ def _sum_parts_in_order(parts):
         for i in range(total.shape[0]):
             total[i] += part[i]
 
+
+
+@njit_helper
+def _column_sums(rows, out):
+    """out[f] = sum of rows[:, f], rows in order."""
+    for f in range(out.shape[0]):
+        out[f] = 0
+    for i in range(rows.shape[0]):
+        row = rows[i]
+        for f in range(out.shape[0]):
+            out[f] += row[f]
 
 
 def _im2col(x, ksize, strides, dilation, pad, out_size, groups, cols):
@@ -427,13 +441,7 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
         backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
                     alpha, dz_block.reshape(-1))
         if need_db:
-            acc = db_parts[c]
-            for f in range(filters):
-                acc[f] = 0
-            for i in range(r1 - r0):
-                row = dz_block[i]
-                for f in range(filters):
-                    acc[f] += row[f]
+            _column_sums(dz_block, db_parts[c])
         if need_dw:
             if cols.shape[0] > 0:
                 block = cols[r0:r1]
@@ -451,7 +459,78 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
     _sum_parts_in_order(db_parts)
 
 
+def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilation, pad,
+                         out_size, n_chunks, z, a):
+    # The output side, one group, chunk by chunk (see _forward_chunks): the chunk's input
+    # rows times the (C, taps * F) tap kernel, each output summing its window's taps.
+    n_samples, size_d, size_h, size_w, channels = x.shape
+    in_positions = size_d * size_h * size_w
+    positions = out_size[0] * out_size[1] * out_size[2]
+    filters = z.shape[1]
+    x2 = x.reshape(n_samples * in_positions, channels)
+    for c in prange(n_chunks):  # each chunk its own rows
+        lo = c * n_samples // n_chunks
+        hi = (c + 1) * n_samples // n_chunks
+        r0, r1 = lo * positions, hi * positions
+        rows_in = (hi - lo) * in_positions
+        y = np.empty((rows_in, tap_kernel.shape[1]), dtype=x.dtype)
+        np.dot(x2[lo * in_positions:hi * in_positions], tap_kernel, y)
+        z_block = z[r0:r1]
+        _gather_taps_serial(y.reshape(1, rows_in, tap_kernel.shape[1]), ksize, strides,
+                            dilation, pad, out_size, 1, (size_d, size_h, size_w), z_block)
+        if bias.shape[0] > 0:
+            for i in range(r1 - r0):
+                row = z_block[i]
+                for f in range(filters):
+                    row[f] += bias[f]
+        forward_1d(z_block.reshape(-1), code, alpha, a[r0:r1].reshape(-1))
+    return a
+
+
+def _backward_taps_chunks(g, z, a, code, alpha, tap_kernel, x, ksize, strides, dilation, pad,
+                          out_size, n_chunks, dx, dw_parts, db_parts):
+    # The adjoint of _forward_taps_chunks (see _backward_chunks): per chunk dz, its spread
+    # over input positions and taps, dx = spread @ tap_kernel^T and a partial
+    # dw (C, taps * F) = x^T @ spread.
+    n_samples, size_d, size_h, size_w, channels = x.shape
+    in_positions = size_d * size_h * size_w
+    positions = out_size[0] * out_size[1] * out_size[2]
+    n_cols = tap_kernel.shape[1]
+    filters = g.shape[1]
+    x2 = x.reshape(n_samples * in_positions, channels)
+    need_dx = dx.shape[0] > 0
+    need_dw = dw_parts.shape[0] > 0
+    need_db = db_parts.shape[0] > 0
+    for c in prange(n_chunks):
+        lo = c * n_samples // n_chunks
+        hi = (c + 1) * n_samples // n_chunks
+        r0, r1 = lo * positions, hi * positions
+        rows_in = (hi - lo) * in_positions
+        dz_block = np.empty((r1 - r0, filters), dtype=g.dtype)
+        backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
+                    alpha, dz_block.reshape(-1))
+        if need_db:
+            _column_sums(dz_block, db_parts[c])
+        if not (need_dx or need_dw):
+            continue
+        spread = np.empty((rows_in, n_cols), dtype=g.dtype)
+        _spread_taps_serial(dz_block, ksize, strides, dilation, pad, out_size, 1,
+                            (size_d, size_h, size_w), spread.reshape(1, rows_in, n_cols))
+        if need_dx:
+            np.dot(spread, tap_kernel.T,
+                   dx.reshape(n_samples * in_positions, channels)[lo * in_positions:
+                                                                  hi * in_positions])
+        if need_dw:
+            np.dot(x2[lo * in_positions:hi * in_positions].T, spread, dw_parts[c])
+    _sum_parts_in_order(dw_parts)
+    _sum_parts_in_order(db_parts)
+
+
 _im2col_serial, _im2col_parallel = njit_pair(_im2col)
+_forward_taps_chunks_serial, _forward_taps_chunks_parallel = njit_pair(
+    _forward_taps_chunks)
+_backward_taps_chunks_serial, _backward_taps_chunks_parallel = njit_pair(
+    _backward_taps_chunks)
 _forward_chunks_serial, _forward_chunks_parallel = njit_pair(_forward_chunks)
 _backward_chunks_serial, _backward_chunks_parallel = njit_pair(_backward_chunks)
 _col2im_serial, _col2im_parallel = njit_pair(_col2im)
@@ -698,9 +777,9 @@ CHUNK_ELEMENTS = 1 << 18
 MIN_CHUNKS = 8
 
 
-def chunked(geometry, in_positions, channels, filters):
-    """True when the chunked kernels run this convolution (one group, im2col side)."""
-    return geometry.groups == 1 and not output_side(geometry, in_positions, channels, filters)
+def chunked(geometry):
+    """True when the chunked kernels run this convolution (one group, either side)."""
+    return geometry.groups == 1
 
 
 def chunk_count(n_samples, per_sample):
@@ -719,19 +798,26 @@ def _chunk_kernel(pair):
 
 
 def conv_activation_forward(x, w, bias, code, alpha, geometry, keep_columns, keep_preactivation):
-    """(a, z, columns) for one group on the im2col side (``chunked``): z = conv(x, w) + bias
-    as (N * positions, F) rows, a = f(z) (the same array as z unless ``keep_preactivation``),
-    columns the im2col rows for ``conv_activation_backward`` (when ``keep_columns``, else
-    None). ``bias`` may be None; ``code``/``alpha`` as in kernels.activations."""
-    n_samples = x.shape[0]
+    """(a, z, columns) for one group (``chunked``): z = conv(x, w) + bias as (N * positions,
+    F) rows, a = f(z) (the same array as z unless ``keep_preactivation``), columns the
+    im2col rows for ``conv_activation_backward`` when ``keep_columns`` and the im2col side
+    runs it (else None). ``bias`` may be None; ``code``/``alpha`` as in kernels.activations.
+    The side: ``output_side``."""
+    n_samples, in_positions, channels, _ = _sizes(x.shape)
     positions = geometry.positions
     filters = w.shape[-1]
-    w2 = np.ascontiguousarray(w.reshape(-1, filters))
-    n_cols = w2.shape[0]
-    cols = np.empty((n_samples * positions if keep_columns else 0, n_cols), x.dtype)
     z = np.empty((n_samples * positions, filters), x.dtype)
     a = np.empty_like(z) if keep_preactivation else z
     bias = np.empty(0, x.dtype) if bias is None else bias
+    if output_side(geometry, in_positions, channels, filters):
+        tap_kernel = _tap_kernels(w, 1)[0]
+        _chunk_kernel((_forward_taps_chunks_serial, _forward_taps_chunks_parallel))(
+            x, tap_kernel, bias, code, float(alpha), *geometry.args()[:5],
+            chunk_count(n_samples, in_positions * tap_kernel.shape[1]), z, a)
+        return a, z, None
+    w2 = np.ascontiguousarray(w.reshape(-1, filters))
+    n_cols = w2.shape[0]
+    cols = np.empty((n_samples * positions if keep_columns else 0, n_cols), x.dtype)
     _chunk_kernel((_forward_chunks_serial, _forward_chunks_parallel))(
         x, w2, bias, code, float(alpha), *geometry.args()[:5],
         chunk_count(n_samples, positions * n_cols), cols, z, a)
@@ -742,23 +828,35 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
                              need_db):
     """(dx, dw, db) for ``conv_activation_forward``'s output gradient g (rows, F); each None
     unless asked for. ``columns`` from the forward pass, or None (rebuilt from x)."""
-    n_samples = x.shape[0]
+    n_samples, in_positions, channels, _ = _sizes(x.shape)
     positions = geometry.positions
     filters = w.shape[-1]
-    w2 = np.ascontiguousarray(w.reshape(-1, filters))
-    n_cols = w2.shape[0]
-    n_chunks = chunk_count(n_samples, positions * n_cols)
     dtype = g.dtype
     g = np.ascontiguousarray(g.reshape(-1, filters))
     dx = np.empty(x.shape if need_dx else (0,) + x.shape[1:], dtype)
-    dw_parts = np.empty((n_chunks if need_dw else 0, n_cols, filters), dtype)
-    db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
-    cols = columns if columns is not None else np.empty((0, n_cols), dtype)
-    _chunk_kernel((_backward_chunks_serial, _backward_chunks_parallel))(
-        g, z, a, code, float(alpha), w2, x, cols, *geometry.args()[:5], n_chunks, dx, dw_parts,
-        db_parts)
-    return (dx if need_dx else None, dw_parts[0].reshape(w.shape) if need_dw else None,
-            db_parts[0].copy() if need_db else None)
+    if output_side(geometry, in_positions, channels, filters):
+        tap_kernel = _tap_kernels(w, 1)[0]
+        n_chunks = chunk_count(n_samples, in_positions * tap_kernel.shape[1])
+        dw_parts = np.empty((n_chunks if need_dw else 0,) + tap_kernel.shape, dtype)
+        db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
+        _chunk_kernel((_backward_taps_chunks_serial, _backward_taps_chunks_parallel))(
+            g, z, a, code, float(alpha), tap_kernel, x, *geometry.args()[:5], n_chunks, dx,
+            dw_parts, db_parts)
+        # (C, taps, F) -> Keras's (taps, C, F)
+        dw = (np.ascontiguousarray(dw_parts[0].reshape(channels, -1, filters).transpose(1, 0, 2))
+              .reshape(w.shape) if need_dw else None)
+    else:
+        w2 = np.ascontiguousarray(w.reshape(-1, filters))
+        n_cols = w2.shape[0]
+        n_chunks = chunk_count(n_samples, positions * n_cols)
+        dw_parts = np.empty((n_chunks if need_dw else 0, n_cols, filters), dtype)
+        db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
+        cols = columns if columns is not None else np.empty((0, n_cols), dtype)
+        _chunk_kernel((_backward_chunks_serial, _backward_chunks_parallel))(
+            g, z, a, code, float(alpha), w2, x, cols, *geometry.args()[:5], n_chunks, dx,
+            dw_parts, db_parts)
+        dw = dw_parts[0].reshape(w.shape) if need_dw else None
+    return dx if need_dx else None, dw, db_parts[0].copy() if need_db else None
 
 
 def conv_input_grad(dz, w, geometry, input_shape):

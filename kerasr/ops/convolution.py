@@ -169,7 +169,7 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
     x5 = x_last.reshape((batch,) + _lift(spatial, 1) + (channels,))
     w5 = w.reshape(_lift(ksize, 1) + w.shape[-2:])
     inputs = (x, kernel, bias) if bias is not None else (x, kernel)
-    if kernels.chunked(geometry, int(np.prod(spatial)), channels, filters):
+    if kernels.chunked(geometry):
         return _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, x_last.shape,
                              out_size, data_format)
     z, columns = kernels.conv_forward(x5, w5, geometry)
@@ -193,8 +193,8 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
 
 def _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, input_shape, out_size,
                   data_format):
-    """`conv` on the chunked kernels (one group, im2col side): bias and activation fused
-    into each chunk; the im2col rows kept for the weight gradient only when a tape records."""
+    """`conv` on the chunked kernels (one group): bias and activation fused into each chunk;
+    im2col rows kept for the weight gradient only when a tape records."""
     training = recording_tape(inputs) is not None
     keep_z = code != act_kernels.LINEAR and act_kernels.needs_preactivation(code)
     a, z, columns = kernels.conv_activation_forward(

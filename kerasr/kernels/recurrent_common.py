@@ -275,13 +275,15 @@ def sum_in_chunk_order(parts, out=None):
 # came out rounded differently (FMA contraction / reassociation), not bit-identical.
 ROWS_PER_TASK = 8
 
-# Serial or parallel for the BLAS-free kernels. Alone, the GRU's parallel kernels took
-# 2.7 + 3.9 ms (forward + backward, Jena shape) vs 4.8 + 7.7 ms serial; but in a whole
-# training step (layer_gru -> dense, rmsprop, mae) serial took 12.9 ms per batch and
-# parallel 20.0 ms: the thread pool fights the other ops' 2-thread BLAS calls (_jit's
-# notes); with OpenBLAS held to one thread (threadpoolctl) the parallel step took 6.5 ms
-# vs 12.4 serial. So serial unless asked (``parallel=True``) or the batch is huge.
-PARALLEL_ROWS_MIN = 1 << 30
+# Serial or parallel for the BLAS-free kernels: parallel once the batch makes two tasks.
+# Measured first (session 2): alone, the GRU's parallel kernels took 2.7 + 3.9 ms (forward
+# + backward, Jena shape) vs 4.8 + 7.7 ms serial, but a whole training step (layer_gru ->
+# dense, rmsprop, mae) took 20.0 ms parallel vs 12.9 serial, the thread pool fighting
+# two-thread BLAS calls; with OpenBLAS held to one thread (threadpoolctl) 6.5 vs 12.4 ms.
+# Since kerasr holds the kernels' BLAS to one thread and keeps small dense products off
+# numpy's two-thread BLAS (_blas.py, matmul.py), the Jena GRU benchmark trains at 19,600
+# samples/s parallel vs 10,500 serial, and predicts at 62,500 vs 33,500 (2026-11-22).
+PARALLEL_ROWS_MIN = 2 * ROWS_PER_TASK
 
 
 def pick_variant(pair, batch, parallel=None):

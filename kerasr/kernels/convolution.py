@@ -74,6 +74,29 @@ def _sum_parts_in_order(parts):
 
 
 @njit_helper
+def _bias_activation(z, bias, code, alpha, out):
+    """z += bias (none when empty), then out = f(z), on a chunk's (rows, F) block."""
+    if bias.shape[0] > 0:
+        for i in range(z.shape[0]):
+            row = z[i]
+            for f in range(row.shape[0]):
+                row[f] += bias[f]
+    forward_1d(z.reshape(-1), code, alpha, out.reshape(-1))
+
+
+@njit_helper
+def _chunk_dz(g, z, a, code, alpha, r0, r1, db_parts, c):
+    """dz = g * f'(z) over rows [r0, r1), in scratch of its own; db_parts[c] its column sums
+    (unless db_parts is empty)."""
+    dz = np.empty((r1 - r0, g.shape[1]), dtype=g.dtype)
+    backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
+                alpha, dz.reshape(-1))
+    if db_parts.shape[0] > 0:
+        _column_sums(dz, db_parts[c])
+    return dz
+
+
+@njit_helper
 def _column_sums(rows, out):
     """out[f] = sum of rows[:, f], rows in order."""
     for f in range(out.shape[0]):
@@ -389,14 +412,15 @@ def _im2col_transposed(x, ksize, strides, dilation, pad, out_size, cols_t):
 
 def _forward_chunks(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out_size,
                     n_chunks, cols, z, a):
-    # One group. Each of the n_chunks chunks of samples (see chunk_count), while in cache: its im2col rows, one
-    # GEMM (np.dot on the kernels' BLAS, one thread: see _blas.py), bias and activation.
+    # One group. Each of the n_chunks chunks of samples (see chunk_count), while in cache:
+    # its im2col rows, one GEMM (np.dot on the kernels' BLAS, one thread: see _blas.py),
+    # bias and activation.
     # cols (N * positions, taps * C) keeps the rows for the weight gradient, or is empty
     # (0 rows): each chunk then uses scratch of its own. z gets x * w + bias, a = f(z)
     # (a may be z). bias may be empty (no bias).
     n_samples = x.shape[0]
     positions = out_size[0] * out_size[1] * out_size[2]
-    n_cols, filters = w2.shape
+    n_cols = w2.shape[0]
     keep = cols.shape[0] > 0
     for c in prange(n_chunks):  # each chunk its own rows
         lo = c * n_samples // n_chunks
@@ -410,12 +434,7 @@ def _forward_chunks(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out
                        block.reshape(1, r1 - r0, n_cols))
         z_block = z[r0:r1]
         np.dot(block, w2, z_block)
-        if bias.shape[0] > 0:
-            for i in range(r1 - r0):
-                row = z_block[i]
-                for f in range(filters):
-                    row[f] += bias[f]
-        forward_1d(z_block.reshape(-1), code, alpha, a[r0:r1].reshape(-1))
+        _bias_activation(z_block, bias, code, alpha, a[r0:r1])
     return a
 
 
@@ -425,23 +444,18 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
     # scratch (used while in cache); a partial bias gradient (db_parts, or empty) and a
     # partial weight gradient (dw_parts, or empty; from the kept cols, or rows rebuilt from
     # x when cols is empty) per chunk; dx (or empty) = col2im(dz w2^T) for the chunk's own
-    # samples. The partials are added in chunk order
-    # afterwards (chunks depend on the shapes only: serial and parallel agree bit for bit).
+    # samples. The partials are added in chunk order afterwards (chunks depend on the
+    # shapes only: serial and parallel agree bit for bit).
     positions = out_size[0] * out_size[1] * out_size[2]
     n_samples = g.shape[0] // positions
-    n_cols, filters = w2.shape
+    n_cols = w2.shape[0]
     need_dx = dx.shape[0] > 0
     need_dw = dw_parts.shape[0] > 0
-    need_db = db_parts.shape[0] > 0
     for c in prange(n_chunks):
         lo = c * n_samples // n_chunks
         hi = (c + 1) * n_samples // n_chunks
         r0, r1 = lo * positions, hi * positions
-        dz_block = np.empty((r1 - r0, filters), dtype=g.dtype)
-        backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
-                    alpha, dz_block.reshape(-1))
-        if need_db:
-            _column_sums(dz_block, db_parts[c])
+        dz_block = _chunk_dz(g, z, a, code, alpha, r0, r1, db_parts, c)
         if need_dw:
             if cols.shape[0] > 0:
                 block = cols[r0:r1]
@@ -466,7 +480,6 @@ def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilat
     n_samples, size_d, size_h, size_w, channels = x.shape
     in_positions = size_d * size_h * size_w
     positions = out_size[0] * out_size[1] * out_size[2]
-    filters = z.shape[1]
     x2 = x.reshape(n_samples * in_positions, channels)
     for c in prange(n_chunks):  # each chunk its own rows
         lo = c * n_samples // n_chunks
@@ -478,12 +491,7 @@ def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilat
         z_block = z[r0:r1]
         _gather_taps_serial(y.reshape(1, rows_in, tap_kernel.shape[1]), ksize, strides,
                             dilation, pad, out_size, 1, (size_d, size_h, size_w), z_block)
-        if bias.shape[0] > 0:
-            for i in range(r1 - r0):
-                row = z_block[i]
-                for f in range(filters):
-                    row[f] += bias[f]
-        forward_1d(z_block.reshape(-1), code, alpha, a[r0:r1].reshape(-1))
+        _bias_activation(z_block, bias, code, alpha, a[r0:r1])
     return a
 
 
@@ -496,21 +504,15 @@ def _backward_taps_chunks(g, z, a, code, alpha, tap_kernel, x, ksize, strides, d
     in_positions = size_d * size_h * size_w
     positions = out_size[0] * out_size[1] * out_size[2]
     n_cols = tap_kernel.shape[1]
-    filters = g.shape[1]
     x2 = x.reshape(n_samples * in_positions, channels)
     need_dx = dx.shape[0] > 0
     need_dw = dw_parts.shape[0] > 0
-    need_db = db_parts.shape[0] > 0
     for c in prange(n_chunks):
         lo = c * n_samples // n_chunks
         hi = (c + 1) * n_samples // n_chunks
         r0, r1 = lo * positions, hi * positions
         rows_in = (hi - lo) * in_positions
-        dz_block = np.empty((r1 - r0, filters), dtype=g.dtype)
-        backward_1d(z[r0:r1].reshape(-1), a[r0:r1].reshape(-1), g[r0:r1].reshape(-1), code,
-                    alpha, dz_block.reshape(-1))
-        if need_db:
-            _column_sums(dz_block, db_parts[c])
+        dz_block = _chunk_dz(g, z, a, code, alpha, r0, r1, db_parts, c)
         if not (need_dx or need_dw):
             continue
         spread = np.empty((rows_in, n_cols), dtype=g.dtype)

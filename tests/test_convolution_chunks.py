@@ -140,6 +140,23 @@ def test_forward_and_backward_match_reference(variant, side, chunking, dtype, ac
         np.testing.assert_array_equal(again, kept)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+def test_input_and_weight_gradients_alone_match_reference(variant, side, dtype, case):
+    # The transposed convolution's forward (the input gradient) and weight gradient.
+    strides, dilation, padding = case[2], case[3], case[4]
+    x, w, _, x5, w5, geometry = make_case(*case, dtype)
+    g = rng.standard_normal(ref.ref_convnd(x, w, strides, dilation, padding).shape).astype(dtype)
+    dx_ref, dw_ref = ref.ref_convnd_grads(x, w, g, strides, dilation, padding)
+    g2 = g.reshape(-1, w.shape[-1])
+    dx = conv_kernels.chunked_input_grad(g2, w5, geometry, x5.shape)
+    np.testing.assert_allclose(dx.reshape(x.shape), dx_ref, **tol(dtype))
+    _, _, columns = run_forward(x5, w5, None, "linear", geometry)
+    for kept in (columns, None):
+        dw = conv_kernels.chunked_weight_grad(x5, g2, w5, geometry, kept)
+        np.testing.assert_allclose(dw.reshape(w.shape), dw_ref, **tol(dtype))
+
+
 def test_only_the_asked_gradients_are_computed(side):
     x, w, bias, x5, w5, geometry = make_case(*CASES[5], np.float64)
     forward = run_forward(x5, w5, bias, "relu", geometry)

@@ -29,10 +29,13 @@ scipy's OpenBLAS), its backward the same GEMMs transposed + col2im. Batch rows n
 the recurrence, so the kernels run chunks of rows (fixed by the batch size alone) each over
 the whole sequence, in a prange loop in the parallel variant; the recurrent kernel's gradient
 is summed per chunk, then in chunk order, so serial and parallel give identical results.
-The entry points run the serial variant: measured on the 2-core box (float32, "same" 3x3,
-T=10; B=8 32x32x1 F=16, B=8 16x16x8 F=8, B=4 64x64x1 F=32) neither variant won consistently
-(the box was loaded by other work, load ~4: medians of 5 varied 2-5x run to run), and the
-project's rule is serial next to BLAS (_jit.py). What was clear, per step (minimum of 9-15):
+The entry points run the parallel variant when Numba has more than one thread. First
+measured (session 2) under load on the 2-core box, neither variant won consistently; since
+kerasr holds the kernels' BLAS to one thread (``_blas.py``), a whole training step of a
+ConvLSTM2D(16, 3x3, "same") over 10 steps of 32x32x1, batch 32, -> flatten -> dense 1 runs
+at 123 samples/s parallel against 70 serial (54 before the hold), predict 267 against 179
+(121); with the input convolution on the chunked kernels too, 155 and 407. What was clear,
+per step (minimum of 9-15):
 - im2col + GEMM beats direct loops (each output row accumulating 4F-wide rows of U, no BLAS)
   when BLAS is held to one thread: B=8 32x32 F=16 forward 3.2 vs 5.4 ms, backward 5.2 vs
   18 ms; B=4 64x64 F=32 forward 14 vs 43 ms, backward 27 vs 137 ms.
@@ -40,12 +43,13 @@ project's rule is serial next to BLAS (_jit.py). What was clear, per step (minim
   convolution, scipy's under Numba's np.dot) and the other load that cost: a whole training
   step of B=8 32x32 F=16 took 3.1 s median with both pools at 2 threads against 0.25 s with
   both held to one (threadpoolctl). Since then kerasr holds scipy's to one thread at import
-  (``_blas.py``); numpy's, under the input convolution, keeps two. Not re-measured here.
+  (``_blas.py``) and the input convolution runs on it too (see above).
 The gate loops run one vectorisable loop per activation block, float32 through the shared
 rational tanh/sigmoid of recurrent_common (no scalar libm calls), float64 through the exact
 functions.
 """
 
+import numba
 import numpy as np
 
 from ._jit import dtype_const, njit_helper, njit_pair, prange
@@ -323,8 +327,8 @@ _backward_serial, _backward_parallel = njit_pair(_backward)
 # variants sum the recurrent kernel's gradient in the same order (identical results).
 _MAX_CHUNKS = 8
 
-# Which variant the entry points run: None means serial (see the module docstring for why);
-# "serial" or "parallel" force one (tests compare them).
+# Which variant the entry points run: None means parallel when Numba has more than one
+# thread (see the module docstring); "serial" or "parallel" force one (tests compare them).
 FORCE_VARIANT = None
 
 
@@ -334,6 +338,8 @@ def chunking(batch):
 
 
 def _variant(pair):
+    if FORCE_VARIANT is None:
+        return pair[1] if numba.get_num_threads() > 1 else pair[0]
     return pair[1] if FORCE_VARIANT == "parallel" else pair[0]
 
 

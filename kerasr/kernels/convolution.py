@@ -38,7 +38,7 @@ import numba
 import numpy as np
 
 from ._jit import njit_helper, njit_pair, prange
-from .activations import backward_1d, forward_1d
+from .activations import LINEAR, backward_1d, forward_1d
 
 # Elements of one chunk's matrix (16 MiB in float32): the MNIST convnet's batch of 64 fits in
 # one chunk, whose im2col columns the weight gradient then reuses; IMDB's conv1d (57M
@@ -859,6 +859,23 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
             dw_parts, db_parts)
         dw = dw_parts[0].reshape(w.shape) if need_dw else None
     return dx if need_dx else None, dw, db_parts[0].copy() if need_db else None
+
+
+def chunked_input_grad(g, w, geometry, input_shape):
+    """dx (``input_shape``) of a one-group convolution by w for its output gradient g
+    (rows, F), on the chunked kernels: the forward pass of a transposed convolution."""
+    g = np.ascontiguousarray(g.reshape(-1, w.shape[-1]))
+    shape_only = np.empty(input_shape, g.dtype)  # only its shape is read: no dw asked
+    return conv_activation_backward(g, g, g, LINEAR, 0.0, w, shape_only, None, geometry,
+                                    need_dx=True, need_dw=False, need_db=False)[0]
+
+
+def chunked_weight_grad(x, g, w, geometry, columns=None):
+    """dw of a one-group convolution of x by w (for its shape) for the output gradient g,
+    on the chunked kernels; ``columns`` from ``conv_activation_forward`` of x, or None."""
+    g = np.ascontiguousarray(g.reshape(-1, w.shape[-1]))
+    return conv_activation_backward(g, g, g, LINEAR, 0.0, w, x, columns, geometry,
+                                    need_dx=False, need_dw=True, need_db=False)[1]
 
 
 def conv_input_grad(dz, w, geometry, input_shape):

@@ -2,9 +2,10 @@
 tape op: `conv_lstm2d_sequence`, in the style of the recurrent ops (`lstm_sequence`).
 
 The input convolution of all T steps runs at once, the batch and time axes merged into one
-(`kernels.convolution.conv_forward`: strides, dilation, "valid"/"same" padding); the
-recurrence, whose convolution of h is "same" padded with stride 1 (Keras's recurrent_conv),
-runs in the compiled loops of `kernels/conv_lstm.py`, forward and backward through time.
+(the chunked `kernels.convolution.conv_activation_forward`: strides, dilation, "valid"/"same"
+padding); the recurrence, whose convolution of h is "same" padded with stride 1 (Keras's
+recurrent_conv), runs in the compiled loops of `kernels/conv_lstm.py`, forward and backward
+through time.
 
 Dropout masks are Keras 3's: its ConvLSTM cell draws four input masks and four recurrent
 masks (one per gate i, f, c, o), fixed over time; either one mask (shared by the gates) or
@@ -20,6 +21,7 @@ from ..engine.tape import record
 from ..engine.tensor import Tensor, as_tensor
 from ..kernels import conv_lstm as cl_kernels
 from ..kernels import convolution as conv_kernels
+from ..kernels.activations import LINEAR
 from ..kernels.recurrent_common import activation_code
 from .convolution import conv_geometry
 from .recurrent_common import sequence_mask
@@ -163,7 +165,8 @@ def conv_lstm2d_sequence(inputs, initial_states, kernel, recurrent_kernel, bias=
         w5 = np.ascontiguousarray(w[..., lo:hi]).reshape((1,) + w.shape[:3] + (hi - lo,))
         xg = x5 if n_in_masks == 0 else (
             x_last * in_masks[index][:, None]).reshape(x5.shape)
-        z, kept = conv_kernels.conv_forward(xg, w5, geometry)
+        _, z, kept = conv_kernels.conv_activation_forward(
+            xg, w5, None, LINEAR, 0.0, geometry, keep_columns=True, keep_preactivation=False)
         if len(gate_ranges) == 1:
             zx = z
         else:
@@ -220,10 +223,9 @@ def conv_lstm2d_sequence(inputs, initial_states, kernel, recurrent_kernel, bias=
         dw = np.empty(w.shape, dtype) if needs[3] else None
         for index, (lo, hi) in enumerate(gate_ranges if needs[0] or needs[3] else ()):
             dz_gate = dz2 if len(gate_ranges) == 1 else np.ascontiguousarray(dz2[:, lo:hi])
-            dxg, dwg = conv_kernels.conv_backward(
-                dz_gate, geometry, x5.shape, kernels_5d[index].shape,
-                w=kernels_5d[index] if needs[0] else None,
-                x=inputs_5d[index] if needs[3] else None, columns=columns[index])
+            dxg, dwg, _ = conv_kernels.conv_activation_backward(
+                dz_gate, dz_gate, dz_gate, LINEAR, 0.0, kernels_5d[index], inputs_5d[index],
+                columns[index], geometry, need_dx=needs[0], need_dw=needs[3], need_db=False)
             if dxg is not None:
                 if n_in_masks:
                     dxg = dxg.reshape(x_last.shape) * in_masks[index][:, None]

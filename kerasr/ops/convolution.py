@@ -246,20 +246,24 @@ def conv_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padd
     x2 = x_last.reshape(-1, channels)
     w5 = w.reshape(_lift(ksize, 1) + w.shape[-2:])
     out5_shape = (batch,) + _lift(out_size, 1) + (filters,)
-    z = kernels.conv_input_grad(x2, w5, geometry, out5_shape).reshape(-1, filters)
+    # On the chunked kernels, as `conv` (one group): forward, the input gradient of that
+    # convolution; backward, the convolution itself and its weight gradient.
+    z = kernels.chunked_input_grad(x2, w5, geometry, out5_shape).reshape(-1, filters)
     a = _bias_activation(z, bias, code, alpha)
     out = _from_last(a.reshape((batch,) + out_size + (filters,)), data_format)
 
     def backward(g, needs):
         g2 = _to_last(g, data_format).reshape(-1, filters)
         dz, db = _bias_activation_grad(z, a, g2, bias, code, alpha)
-        dz5 = dz.reshape(out5_shape)
+        dz5 = np.ascontiguousarray(dz).reshape(out5_shape)
         dx = dw = columns = None
         if needs[0]:
-            dx, columns = kernels.conv_forward(dz5, w5, geometry, keep_columns=needs[1])
+            dx, _, columns = kernels.conv_activation_forward(
+                dz5, w5, None, act_kernels.LINEAR, 0.0, geometry, keep_columns=needs[1],
+                keep_preactivation=False)
             dx = _from_last(dx.reshape(x_last.shape), data_format)
         if needs[1]:
-            dw = kernels.conv_weight_grad(dz5, x2, geometry, w5.shape, columns).reshape(w.shape)
+            dw = kernels.chunked_weight_grad(dz5, x2, w5, geometry, columns).reshape(w.shape)
         return (dx, dw, db) if bias is not None else (dx, dw)
 
     inputs = (x, kernel, bias) if bias is not None else (x, kernel)

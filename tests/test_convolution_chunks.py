@@ -17,6 +17,8 @@ from kerasr.kernels import _blas
 from kerasr.kernels import convolution as conv_kernels
 from kerasr.kernels import matmul as matmul_kernels
 from kerasr.ops import convolution as conv_ops
+from kerasr import (Layer, keras_model_sequential, layer_conv_2d, layer_dense, layer_gru,
+                    layer_max_pooling_2d)
 
 rng = np.random.default_rng(23)
 
@@ -251,7 +253,57 @@ def test_matmul_matches_numpy_small_and_large(dtype, m, k, n):
         got = matmul_kernels.matmul(left, right)
         assert got.dtype == dtype and got.shape == (m, n)
         np.testing.assert_allclose(got, expected, **tol(dtype))
+    if m * k * n >= matmul_kernels.SMALL_PRODUCT:  # large: parallel row chunks, kernel BLAS
+        for left, right in ((a, b), (np.ascontiguousarray(a.T).T, np.asfortranarray(b))):
+            got = matmul_kernels.matmul(left, right, large_on_kernel_blas=True)
+            assert got.dtype == dtype
+            np.testing.assert_allclose(got, expected, **tol(dtype))
     # a view that is neither C- nor F-contiguous is copied first
     wide = rng.standard_normal((m, 2 * k)).astype(dtype)
     np.testing.assert_allclose(matmul_kernels.matmul(wide[:, ::2], b),
                                wide[:, ::2].astype(np.float64) @ b, **tol(dtype))
+
+
+def test_the_kernel_blas_setting_nests_and_restores():
+    assert not matmul_kernels.large_on_kernel_blas()
+    with matmul_kernels.large_products_on_kernel_blas(True):
+        assert matmul_kernels.large_on_kernel_blas()
+        with matmul_kernels.large_products_on_kernel_blas(False):  # the outer stays on
+            assert matmul_kernels.large_on_kernel_blas()
+        assert matmul_kernels.large_on_kernel_blas()
+    assert not matmul_kernels.large_on_kernel_blas()
+    with pytest.raises(RuntimeError):
+        with matmul_kernels.large_products_on_kernel_blas(True):
+            raise RuntimeError
+    assert not matmul_kernels.large_on_kernel_blas()
+
+
+class _Probe(Layer):
+    """Records whether large products would run on the kernels' BLAS during its call."""
+
+    def call(self, inputs):
+        self.seen = matmul_kernels.large_on_kernel_blas()
+        return inputs
+
+
+@pytest.mark.parametrize("make_first, expected", [
+    (lambda: layer_conv_2d(filters=2, kernel_size=3, input_shape=(5, 5, 1)), True),
+    (lambda: layer_max_pooling_2d(pool_size=2, input_shape=(4, 4, 1)), True),
+    (lambda: layer_gru(units=2, input_shape=(3, 2)), True),
+    (lambda: layer_dense(units=2, input_shape=(3,)), False),
+])
+def test_models_with_layers_on_numba_threads_keep_their_products_there(make_first, expected):
+    model = keras_model_sequential()
+    first = make_first()
+    probe = _Probe()
+    model | first | probe
+    shape = (2,) + tuple(first.batch_input_shape[1:])
+    model(np.zeros(shape, np.float32))
+    assert probe.seen is expected
+    # a model nested in a plain one still counts
+    outer = keras_model_sequential()
+    outer_probe = _Probe()
+    outer | layer_dense(units=shape[-1], input_shape=shape[1:]) | model | outer_probe
+    outer(np.zeros(shape, np.float32))
+    assert outer_probe.seen is expected
+    assert not matmul_kernels.large_on_kernel_blas()

@@ -52,6 +52,10 @@ class Layer:
     __array_ufunc__ = None
     # Most layers compute in floats: integer inputs are cast (Embedding keeps them).
     casts_inputs_to_float = True
+    # Layers whose kernels run in parallel on Numba's threads (convolutions, pooling,
+    # recurrent layers): a model holding one keeps its dense products there too (see
+    # `kernels.matmul`), so that numpy's BLAS threads do not fight Numba's.
+    runs_on_numba_threads = False
 
     def __init__(self, trainable=True, name=None, dtype=None, input_shape=None,
                  batch_input_shape=None, batch_size=None, input_dim=None, weights=None,
@@ -110,6 +114,11 @@ class Layer:
         self._trainable = bool(value)
         for layer in self._sublayers():
             layer.trainable = value
+
+    def _uses_numba_threads(self):
+        """True when this layer or one inside it `runs_on_numba_threads`."""
+        return self.runs_on_numba_threads or any(
+            layer._uses_numba_threads() for layer in self._sublayers())
 
     def _sublayers(self):
         names = self.__dict__.get("_layer_attributes")

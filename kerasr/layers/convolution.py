@@ -20,6 +20,8 @@ class _ConvCommon(Layer):
     """What convolutions and transposed convolutions share: argument checks, the bias and
     activation, the input checks and the layout of the data."""
 
+    runs_on_numba_threads = True
+
     def __init__(self, rank, filters, kernel_size, strides=1, padding="valid", data_format=None,
                  dilation_rate=1, activation=None, use_bias=True,
                  kernel_initializer="glorot_uniform", bias_initializer="zeros",

@@ -59,6 +59,8 @@ def fused_call(op, activation, *args, **kwargs):
 class _DepthwiseCommon(Layer):
     """What depthwise and separable convolutions share: the depthwise step's arguments."""
 
+    runs_on_numba_threads = True
+
     def __init__(self, rank, depth_multiplier, kernel_size, strides=1, padding="valid",
                  data_format=None, dilation_rate=1, activation=None, use_bias=True,
                  depthwise_initializer="glorot_uniform", bias_initializer="zeros",

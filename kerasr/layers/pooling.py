@@ -19,6 +19,7 @@ class SpatialLayer(Layer):
     """A layer on (batch, spatial..., channels) data of a fixed spatial `rank` and any size:
     a wrong rank is reported against the expected layout, e.g. (None, rows, cols, channels)."""
 
+    runs_on_numba_threads = True
     rank = 1
     data_format = "channels_last"
 

@@ -33,6 +33,7 @@ def _fused_activation_name(layer, argument, value):
 class Recurrent(Layer):
     """Base of the fused recurrent layers; subclasses set `gate_count` and `state_count`."""
 
+    runs_on_numba_threads = True
     gate_count = 1
     state_count = 1
     state_names = ("h",)

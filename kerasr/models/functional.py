@@ -2,6 +2,7 @@
 by input and output tensors. A Sequential model is a Functional one built layer by layer."""
 
 from ..engine.graph import KerasTensor, flatten, topological_nodes
+from ..kernels.matmul import large_products_on_kernel_blas
 from ..layers.base import Layer, format_shape
 from ..layers.core import InputLayer
 from .training import Trainer
@@ -178,17 +179,20 @@ class Functional(Model):
         computed = {}
         for tensor, value in zip(self.inputs, values):
             computed[id(tensor)] = self._input_value(tensor, value)
-        for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
-            if isinstance(symbolic_inputs, KerasTensor):
-                layer_inputs = computed[id(symbolic_inputs)]
-            else:
-                layer_inputs = _fill(symbolic_inputs, computed)
-            outputs = layer(layer_inputs, *args,
-                            training=built_training if training is None else training, **kwargs)
-            if len(output_ids) == 1:
-                computed[output_ids[0]] = outputs
-            else:
-                computed.update(zip(output_ids, flatten(outputs)))
+        # one thread pool per model: see kernels/matmul.py
+        with large_products_on_kernel_blas(self._uses_numba_threads()):
+            for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
+                if isinstance(symbolic_inputs, KerasTensor):
+                    layer_inputs = computed[id(symbolic_inputs)]
+                else:
+                    layer_inputs = _fill(symbolic_inputs, computed)
+                outputs = layer(layer_inputs, *args,
+                                training=built_training if training is None else training,
+                                **kwargs)
+                if len(output_ids) == 1:
+                    computed[output_ids[0]] = outputs
+                else:
+                    computed.update(zip(output_ids, flatten(outputs)))
         results = [computed[id(t)] for t in self.outputs]
         return results[0] if not isinstance(self._nested_outputs, (list, tuple)) else results
 

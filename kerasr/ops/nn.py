@@ -10,7 +10,7 @@ from ..kernels import activations as act_kernels
 from ..kernels import dropout as dropout_kernels
 from ..kernels import embedding as embedding_kernels
 from ..kernels import losses as loss_kernels
-from ..kernels.matmul import matmul
+from ..kernels.matmul import large_on_kernel_blas, matmul
 from ..kernels import softmax as softmax_kernels
 
 
@@ -25,7 +25,8 @@ def dense(x, kernel, bias=None, activation="linear", alpha=0.0):
     code = act_kernels.ACTIVATION_CODES[activation]
     x2 = _rows(x.data)
     w = kernel.data
-    z = matmul(x2, w)
+    on_kernel_blas = large_on_kernel_blas()  # decided once, for the backward too
+    z = matmul(x2, w, on_kernel_blas)
     keep_z = code != act_kernels.LINEAR and act_kernels.needs_preactivation(code)
     a = np.empty_like(z) if keep_z else z
     if bias is not None:
@@ -47,8 +48,8 @@ def dense(x, kernel, bias=None, activation="linear", alpha=0.0):
                                             code, alpha, dz.reshape(-1))
         else:
             dz = g2
-        dx = matmul(dz, w.T).reshape(x2.shape[:-1] + (w.shape[0],)).reshape(x.shape) if needs[0] else None
-        dw = matmul(x2.T, dz) if needs[1] else None
+        dx = matmul(dz, w.T, on_kernel_blas).reshape(x2.shape[:-1] + (w.shape[0],)).reshape(x.shape) if needs[0] else None
+        dw = matmul(x2.T, dz, on_kernel_blas) if needs[1] else None
         return (dx, dw, db) if bias is not None else (dx, dw)
 
     inputs = (x, kernel, bias) if bias is not None else (x, kernel)

@@ -131,3 +131,10 @@ def row_chunking(rows):
     if n_chunks == 0:
         return 0, 0
     return n_chunks, (rows + n_chunks - 1) // n_chunks
+
+
+@njit_helper
+def even_chunk(chunk, n, n_chunks):
+    """[lo, hi) of chunk ``chunk`` when n items split into n_chunks chunks whose sizes differ
+    by one at most."""
+    return chunk * n // n_chunks, (chunk + 1) * n // n_chunks

@@ -37,7 +37,7 @@ Direct loops lost 10-25x to the GEMMs on the book's shapes (see the entry points
 import numba
 import numpy as np
 
-from ._jit import njit_helper, njit_pair, prange
+from ._jit import even_chunk, njit_helper, njit_pair, prange
 from .activations import LINEAR, backward_1d, forward_1d
 
 # Elements of one chunk's matrix (16 MiB in float32): the MNIST convnet's batch of 64 fits in
@@ -423,8 +423,7 @@ def _forward_chunks(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out
     n_cols = w2.shape[0]
     keep = cols.shape[0] > 0
     for c in prange(n_chunks):  # each chunk its own rows
-        lo = c * n_samples // n_chunks
-        hi = (c + 1) * n_samples // n_chunks
+        lo, hi = even_chunk(c, n_samples, n_chunks)
         r0, r1 = lo * positions, hi * positions
         if keep:
             block = cols[r0:r1]
@@ -452,8 +451,7 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
     need_dx = dx.shape[0] > 0
     need_dw = dw_parts.shape[0] > 0
     for c in prange(n_chunks):
-        lo = c * n_samples // n_chunks
-        hi = (c + 1) * n_samples // n_chunks
+        lo, hi = even_chunk(c, n_samples, n_chunks)
         r0, r1 = lo * positions, hi * positions
         dz_block = _chunk_dz(g, z, a, code, alpha, r0, r1, db_parts, c)
         if need_dw:
@@ -482,8 +480,7 @@ def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilat
     positions = out_size[0] * out_size[1] * out_size[2]
     x2 = x.reshape(n_samples * in_positions, channels)
     for c in prange(n_chunks):  # each chunk its own rows
-        lo = c * n_samples // n_chunks
-        hi = (c + 1) * n_samples // n_chunks
+        lo, hi = even_chunk(c, n_samples, n_chunks)
         r0, r1 = lo * positions, hi * positions
         rows_in = (hi - lo) * in_positions
         y = np.empty((rows_in, tap_kernel.shape[1]), dtype=x.dtype)
@@ -508,8 +505,7 @@ def _backward_taps_chunks(g, z, a, code, alpha, tap_kernel, x, ksize, strides, d
     need_dx = dx.shape[0] > 0
     need_dw = dw_parts.shape[0] > 0
     for c in prange(n_chunks):
-        lo = c * n_samples // n_chunks
-        hi = (c + 1) * n_samples // n_chunks
+        lo, hi = even_chunk(c, n_samples, n_chunks)
         r0, r1 = lo * positions, hi * positions
         rows_in = (hi - lo) * in_positions
         dz_block = _chunk_dz(g, z, a, code, alpha, r0, r1, db_parts, c)

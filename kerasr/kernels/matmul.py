@@ -21,7 +21,7 @@ import contextlib
 import numba
 import numpy as np
 
-from ._jit import njit_helper, njit_pair, prange
+from ._jit import even_chunk, njit_helper, njit_pair, prange
 
 # Multiply-adds below which a product runs on one thread (2^23: a 64 x 576 x 64 dense step
 # takes ~30 us on one core; the MLP's products are 6x above).
@@ -45,8 +45,7 @@ def _rows_product(a, b, out, n_chunks):
     # out = a @ b: chunks of a's rows in parallel, each its own rows of out
     m = a.shape[0]
     for c in prange(n_chunks):
-        lo = c * m // n_chunks
-        hi = (c + 1) * m // n_chunks
+        lo, hi = even_chunk(c, m, n_chunks)
         np.dot(a[lo:hi], b, out[lo:hi])
     return out
 

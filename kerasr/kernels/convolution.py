@@ -72,7 +72,6 @@ def _sum_parts_in_order(parts):
             total[i] += part[i]
 
 
-
 @njit_helper
 def _bias_activation(z, bias, code, alpha, out):
     """z += bias (none when empty), then out = f(z), on a chunk's (rows, F) block."""

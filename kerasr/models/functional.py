@@ -181,20 +181,24 @@ class Functional(Model):
             computed[id(tensor)] = self._input_value(tensor, value)
         # one thread pool per model: see kernels/matmul.py
         with large_products_on_kernel_blas(self._uses_numba_threads()):
-            for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
-                if isinstance(symbolic_inputs, KerasTensor):
-                    layer_inputs = computed[id(symbolic_inputs)]
-                else:
-                    layer_inputs = _fill(symbolic_inputs, computed)
-                outputs = layer(layer_inputs, *args,
-                                training=built_training if training is None else training,
-                                **kwargs)
-                if len(output_ids) == 1:
-                    computed[output_ids[0]] = outputs
-                else:
-                    computed.update(zip(output_ids, flatten(outputs)))
+            self._run_plan(computed, training)
         results = [computed[id(t)] for t in self.outputs]
         return results[0] if not isinstance(self._nested_outputs, (list, tuple)) else results
+
+    def _run_plan(self, computed, training):
+        """Calls the layers in graph order, adding their outputs to ``computed`` (by the id
+        of their symbolic tensors)."""
+        for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
+            if isinstance(symbolic_inputs, KerasTensor):
+                layer_inputs = computed[id(symbolic_inputs)]
+            else:
+                layer_inputs = _fill(symbolic_inputs, computed)
+            outputs = layer(layer_inputs, *args,
+                            training=built_training if training is None else training, **kwargs)
+            if len(output_ids) == 1:
+                computed[output_ids[0]] = outputs
+            else:
+                computed.update(zip(output_ids, flatten(outputs)))
 
     def _input_value(self, symbolic, value):
         """Checks a value fed to an input against the input's shape."""

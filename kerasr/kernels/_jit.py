@@ -138,3 +138,15 @@ def even_chunk(chunk, n, n_chunks):
     """[lo, hi) of chunk ``chunk`` when n items split into n_chunks chunks whose sizes differ
     by one at most."""
     return chunk * n // n_chunks, (chunk + 1) * n // n_chunks
+
+
+def sum_in_chunk_order(parts, out=None):
+    """parts[0] + parts[1] + ... added in that order (the serial and the parallel variants
+    then give the same bits), into ``out`` if given."""
+    if out is None:
+        out = parts[0].copy()
+    else:
+        out[...] = parts[0]
+    for part in parts[1:]:
+        out += part
+    return out

@@ -52,12 +52,11 @@ functions.
 import numba
 import numpy as np
 
-from ._jit import dtype_const, njit_helper, njit_pair, prange
+from ._jit import dtype_const, njit_helper, njit_pair, prange, sum_in_chunk_order
 from .recurrent_common import (
     activate,
     batch_chunks,
     chunk_bounds,
-    sum_in_chunk_order,
     times_derivative,
 )
 

@@ -37,7 +37,7 @@ Direct loops lost 10-25x to the GEMMs on the book's shapes (see the entry points
 import numba
 import numpy as np
 
-from ._jit import even_chunk, njit_helper, njit_pair, prange
+from ._jit import even_chunk, njit_helper, njit_pair, prange, sum_in_chunk_order
 from .activations import LINEAR, backward_1d, forward_1d
 
 # Elements of one chunk's matrix (16 MiB in float32): the MNIST convnet's batch of 64 fits in
@@ -57,19 +57,6 @@ def _inside_range(size, out_n, stride, offset):
     last = size - 1 - offset
     hi = 0 if last < 0 else min(out_n, last // stride + 1)
     return min(lo, hi), hi
-
-
-@njit_helper
-def _sum_parts_in_order(parts):
-    """parts[0] = parts[0] + parts[1] + ... (in that order), for any number of axes."""
-    if parts.shape[0] == 0:
-        return
-    flat = parts.reshape(parts.shape[0], -1)
-    total = flat[0]
-    for c in range(1, flat.shape[0]):
-        part = flat[c]
-        for i in range(total.shape[0]):
-            total[i] += part[i]
 
 
 @njit_helper
@@ -442,8 +429,8 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
     # scratch (used while in cache); a partial bias gradient (db_parts, or empty) and a
     # partial weight gradient (dw_parts, or empty; from the kept cols, or rows rebuilt from
     # x when cols is empty) per chunk; dx (or empty) = col2im(dz w2^T) for the chunk's own
-    # samples. The partials are added in chunk order afterwards (chunks depend on the
-    # shapes only: serial and parallel agree bit for bit).
+    # samples. The caller adds the partials in chunk order (chunks depend on the shapes
+    # only: serial and parallel agree bit for bit).
     positions = out_size[0] * out_size[1] * out_size[2]
     n_samples = g.shape[0] // positions
     n_cols = w2.shape[0]
@@ -466,8 +453,6 @@ def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation
             np.dot(dz_block, w2.T, dcols)
             _col2im_serial(dcols.reshape(1, r1 - r0, n_cols), ksize, strides, dilation, pad,
                            out_size, 1, dx[lo:hi])
-    _sum_parts_in_order(dw_parts)
-    _sum_parts_in_order(db_parts)
 
 
 def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilation, pad,
@@ -519,8 +504,6 @@ def _backward_taps_chunks(g, z, a, code, alpha, tap_kernel, x, ksize, strides, d
                                                                   hi * in_positions])
         if need_dw:
             np.dot(x2[lo * in_positions:hi * in_positions].T, spread, dw_parts[c])
-    _sum_parts_in_order(dw_parts)
-    _sum_parts_in_order(db_parts)
 
 
 _im2col_serial, _im2col_parallel = njit_pair(_im2col)
@@ -840,8 +823,8 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
             g, z, a, code, float(alpha), tap_kernel, x, *geometry.args()[:5], n_chunks, dx,
             dw_parts, db_parts)
         # (C, taps, F) -> Keras's (taps, C, F)
-        dw = (np.ascontiguousarray(dw_parts[0].reshape(channels, -1, filters).transpose(1, 0, 2))
-              .reshape(w.shape) if need_dw else None)
+        dw = (np.ascontiguousarray(sum_in_chunk_order(dw_parts).reshape(channels, -1, filters)
+                                   .transpose(1, 0, 2)).reshape(w.shape) if need_dw else None)
     else:
         w2 = np.ascontiguousarray(w.reshape(-1, filters))
         n_cols = w2.shape[0]
@@ -852,8 +835,8 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
         _chunk_kernel((_backward_chunks_serial, _backward_chunks_parallel))(
             g, z, a, code, float(alpha), w2, x, cols, *geometry.args()[:5], n_chunks, dx,
             dw_parts, db_parts)
-        dw = dw_parts[0].reshape(w.shape) if need_dw else None
-    return dx if need_dx else None, dw, db_parts[0].copy() if need_db else None
+        dw = sum_in_chunk_order(dw_parts).reshape(w.shape) if need_dw else None
+    return dx if need_dx else None, dw, sum_in_chunk_order(db_parts) if need_db else None
 
 
 def chunked_input_grad(g, w, geometry, input_shape):

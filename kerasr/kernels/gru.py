@@ -33,7 +33,7 @@ recurrent_common.flush_limit). Serial or parallel: see recurrent_common.pick_var
 
 import numpy as np
 
-from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange
+from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange, sum_in_chunk_order
 from .recurrent_common import (
     ROWS_PER_TASK,
     activate,
@@ -45,7 +45,6 @@ from .recurrent_common import (
     first_unmasked,
     flush_limit,
     pick_variant,
-    sum_in_chunk_order,
 )
 
 

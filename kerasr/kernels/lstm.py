@@ -31,7 +31,7 @@ medians (the parallel variant when both cores were free):
 import numba
 import numpy as np
 
-from ._jit import dtype_const, flush_subnormal, njit_pair, prange
+from ._jit import dtype_const, flush_subnormal, njit_pair, prange, sum_in_chunk_order
 from .activations import SIGMOID, TANH
 from .recurrent_common import (
     activate,
@@ -40,7 +40,6 @@ from .recurrent_common import (
     emits,
     fast_tanh,
     flush_limit,
-    sum_in_chunk_order,
     times_derivative,
 )
 

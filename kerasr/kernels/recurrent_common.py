@@ -258,18 +258,6 @@ def chunk_bounds(chunk, chunk_rows, batch):
     return lo, min(lo + chunk_rows, batch)
 
 
-def sum_in_chunk_order(parts, out=None):
-    """parts[0] + parts[1] + ... added in that order (the serial and the parallel variants
-    then give the same bits), into ``out`` if given."""
-    if out is None:
-        out = parts[0].copy()
-    else:
-        out[...] = parts[0]
-    for part in parts[1:]:
-        out += part
-    return out
-
-
 # The BLAS-free kernels (gru, simple_rnn) run ROWS_PER_TASK rows per task. Both variants
 # call the same compiled row helpers: compiled inline into a parfor body, the same loops
 # came out rounded differently (FMA contraction / reassociation), not bit-identical.

@@ -13,7 +13,7 @@ Storage for the backward, indexed by time: h_prev (B, T, U) and the new state hs
 
 import numpy as np
 
-from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange
+from ._jit import dtype_const, flush_subnormal, njit_helper, njit_pair, prange, sum_in_chunk_order
 from .recurrent_common import (
     ROWS_PER_TASK,
     activate,
@@ -25,7 +25,6 @@ from .recurrent_common import (
     first_unmasked,
     flush_limit,
     pick_variant,
-    sum_in_chunk_order,
 )
 
 

@@ -1,7 +1,10 @@
 """Numba kernels: numpy arrays in, arrays out, forward and backward per op.
 
 Each public function picks a serial or a parallel compilation of the same
-source (parallel only for large work, see ``_jit.PARALLEL_MIN_ELEMENTS``).
+source: for the convolutions, pooling and recurrent layers the parallel one
+unless the work is small (their products run on the kernels' BLAS, held to one
+thread: ``_blas.py``); for the others only when it is very large
+(``_jit.PARALLEL_MIN_ELEMENTS``), as they run beside numpy's two-thread BLAS.
 Compilation is lazy: importing this package compiles nothing.
 
 Numba's on-disk cache checks only the file a kernel is defined in: after editing a helper

@@ -54,7 +54,7 @@ def tol(dtype):
 @pytest.fixture(params=["serial", "parallel"])
 def variant(request, monkeypatch):
     index = 0 if request.param == "serial" else 1
-    monkeypatch.setattr(conv_kernels, "_chunk_kernel", lambda pair: pair[index])
+    monkeypatch.setattr(conv_kernels, "chunk_variant", lambda pair: pair[index])
     return request.param
 
 
@@ -183,7 +183,7 @@ def test_serial_parallel_and_thread_counts_agree_bit_for_bit(monkeypatch, side, 
     g2 = None
     results = []
     for index, threads in [(0, 1), (1, 1), (1, numba.config.NUMBA_NUM_THREADS)]:
-        monkeypatch.setattr(conv_kernels, "_chunk_kernel", lambda pair, i=index: pair[i])
+        monkeypatch.setattr(conv_kernels, "chunk_variant", lambda pair, i=index: pair[i])
         before = numba.get_num_threads()
         numba.set_num_threads(threads)
         try:

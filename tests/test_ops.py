@@ -258,3 +258,29 @@ def test_dropout_scales_kept_units_and_routes_gradient_through_them():
     assert abs(kept.mean() - 0.75) < 0.02
     np.testing.assert_allclose(y.data[kept], 1 / 0.75)
     np.testing.assert_allclose(tape.gradient(total, x), kept / 0.75)
+
+
+def _weighted_ops():
+    from kerasr.ops import convolution, depthwise, locally_connected, nn
+    x2 = rng.standard_normal((3, 4))
+    x3 = rng.standard_normal((2, 6, 3))
+    return {
+        "dense": (nn.dense, x2, (4, 5), (5,), {}),
+        "conv": (convolution.conv, x3, (3, 3, 2), (2,), {}),
+        "conv_transpose": (convolution.conv_transpose, x3, (3, 2, 3), (2,), {}),
+        "depthwise_conv": (depthwise.depthwise_conv, x3, (3, 3, 2), (6,), {}),
+        "locally_connected": (locally_connected.locally_connected, x3, (4, 9, 2), (4, 2),
+                              {"kernel_size": 3}),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_weighted_ops()))
+def test_weighted_ops_take_arrays_or_tensors_for_kernel_and_bias(name):
+    op, x, kernel_shape, bias_shape, kwargs = _weighted_ops()[name]
+    kernel = rng.standard_normal(kernel_shape)
+    bias = rng.standard_normal(bias_shape)
+    with_arrays = op(x, kernel, bias, activation="relu", **kwargs).data
+    with_tensors = op(Tensor(x), Variable(kernel), Variable(bias), activation="relu",
+                      **kwargs).data
+    np.testing.assert_array_equal(with_arrays, with_tensors)
+    assert np.any(with_arrays > 0)

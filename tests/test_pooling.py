@@ -49,7 +49,8 @@ def lift(values, fill):
 
 
 def run_pool_kernels(x, g, pool, strides, padding, mode, variant):
-    """The op's calling convention spelled out: lower ranks as 3-D with singleton axes."""
+    """The op's calling convention spelled out: lower ranks as 3-D with singleton axes. Max
+    pooling also checks the values-only kernel against the one keeping the maxima."""
     n, spatial, c = x.shape[0], x.shape[1:-1], x.shape[-1]
     out_spatial, before = kernels.pool_geometry(spatial, pool, strides, padding)
     x5 = x.reshape((n,) + lift(spatial, 1) + (c,))
@@ -59,6 +60,10 @@ def run_pool_kernels(x, g, pool, strides, padding, mode, variant):
     if mode == "max":
         arg = np.empty(out.shape, dtype=np.int32)
         kernel("max_pool_forward", variant)(x5, *args, out, arg)
+        # inference's kernel (no maxima kept) gives the same values, NaN and ties included
+        values = np.empty_like(out)
+        kernel("max_pool_values", variant)(x5, *args, values)
+        np.testing.assert_array_equal(values, out)
         dx = np.empty((n, int(np.prod(spatial)), c), dtype=x.dtype)
         kernel("max_pool_backward", variant)(g5.reshape(n, -1, c), arg.reshape(n, -1, c), dx)
     else:

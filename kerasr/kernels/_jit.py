@@ -69,6 +69,14 @@ def njit_pair(fn):
     return serial, parallel
 
 
+def njit_inlined(fn):
+    """``fn`` compiled into each jitted caller (Numba's ``inline="always"``), as its own copy
+    named ``<name>_inlined`` for the cache. LLVM then sees the caller's arguments: one array
+    passed as both input and output is known to be one array (see activations.py)."""
+    return numba.njit(inline="always", **_JIT_OPTIONS)(
+        _renamed_copy(fn, fn.__name__ + "_inlined"))
+
+
 def use_parallel(n_elements):
     """True when the work is big enough for the parallel variant to pay off."""
     return n_elements >= PARALLEL_MIN_ELEMENTS and numba.get_num_threads() > 1

@@ -6,7 +6,8 @@ import math
 
 import numpy as np
 
-from ._jit import dtype_const, njit_exact, njit_helper, njit_pair, pick, prange, row_chunking
+from ._jit import (dtype_const, njit_exact, njit_helper, njit_inlined, njit_pair, pick, prange,
+                   row_chunking)
 
 (
     LINEAR,
@@ -121,8 +122,7 @@ def hard_sigmoid_keras2_scalar(x):
 # One loop per activation (branching outside the loop keeps it vectorisable).
 
 
-@njit_helper
-def _forward_1d(z, code, alpha, out):
+def _forward_loops(z, code, alpha, out):
     zero = dtype_const(z, 0.0)
     one = dtype_const(z, 1.0)
     half = dtype_const(z, 0.5)
@@ -193,8 +193,27 @@ def _forward_1d(z, code, alpha, out):
         raise ValueError("unknown activation code")
 
 
+_forward_apart = njit_helper(_forward_loops)
+_forward_inlined = njit_inlined(_forward_loops)
+
+
 @njit_helper
-def _backward_1d(z, a, g, code, alpha, out):
+def _forward_in_place(out, code, alpha):
+    # One array read and written: compiled apart, each loop would first test whether out
+    # and z overlap, find that they do, and run scalar (relu 0.22 -> 0.05 ns an element).
+    _forward_inlined(out, code, alpha, out)
+
+
+@njit_helper
+def _forward_1d(z, code, alpha, out):
+    """out = f(z) over 1-D arrays of one length; out may be z."""
+    if z.ctypes.data == out.ctypes.data:
+        _forward_in_place(out, code, alpha)
+    else:
+        _forward_apart(z, code, alpha, out)
+
+
+def _backward_loops(z, a, g, code, alpha, out):
     # out[i] = g[i] * f'(z[i]); codes without needs_preactivation read only a.
     zero = dtype_const(z, 0.0)
     one = dtype_const(z, 1.0)
@@ -287,6 +306,25 @@ def _backward_1d(z, a, g, code, alpha, out):
             out[i] = g[i] * (fifth if (ai > zero and ai < one) else zero)
     else:
         raise ValueError("unknown activation code")
+
+
+_backward_apart = njit_helper(_backward_loops)
+_backward_inlined = njit_inlined(_backward_loops)
+
+
+@njit_helper
+def _backward_in_place(z, a, out, code, alpha):
+    # out holds g: one array read and written (see _forward_in_place).
+    _backward_inlined(z, a, out, code, alpha, out)
+
+
+@njit_helper
+def _backward_1d(z, a, g, code, alpha, out):
+    """out = g * f'(z) over 1-D arrays of one length; out may be g."""
+    if g.ctypes.data == out.ctypes.data:
+        _backward_in_place(z, a, out, code, alpha)
+    else:
+        _backward_apart(z, a, g, code, alpha, out)
 
 
 # For kernels in other modules that apply an activation to a block of their own (the

@@ -415,12 +415,34 @@ def _forward_chunks(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out
             block = cols[r0:r1]
         else:
             block = np.empty((r1 - r0, n_cols), dtype=x.dtype)
-        _im2col_serial(x[lo:hi], ksize, strides, dilation, pad, out_size, 1,
-                       block.reshape(1, r1 - r0, n_cols))
-        z_block = z[r0:r1]
-        np.dot(block, w2, z_block)
-        _bias_activation(z_block, bias, code, alpha, a[r0:r1])
+        conv_rows(x[lo:hi], w2, bias, code, alpha, ksize, strides, dilation, pad, out_size,
+                  block, z[r0:r1], a[r0:r1])
     return a
+
+
+@njit_helper
+def conv_rows(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out_size, block, z, a):
+    """One chunk of samples x through the im2col side, serially: block (rows, taps * C) gets
+    the im2col rows, z (rows, F) = block @ w2 + bias, a = f(z) (a may be z)."""
+    _im2col_serial(x, ksize, strides, dilation, pad, out_size, 1,
+                   block.reshape(1, block.shape[0], block.shape[1]))
+    np.dot(block, w2, z)
+    _bias_activation(z, bias, code, alpha, a)
+
+
+@njit_helper
+def conv_taps_rows(x, tap_kernel, bias, code, alpha, ksize, strides, dilation, pad, out_size,
+                   z, a):
+    """One chunk of samples x through the output side, serially: the input rows times the
+    (C, taps * F) tap kernel, each output row of z summing its window's taps, + bias;
+    a = f(z) (a may be z)."""
+    n_samples, size_d, size_h, size_w, channels = x.shape
+    rows_in = n_samples * size_d * size_h * size_w
+    y = np.empty((rows_in, tap_kernel.shape[1]), dtype=x.dtype)
+    np.dot(x.reshape(rows_in, channels), tap_kernel, y)
+    _gather_taps_serial(y.reshape(1, rows_in, tap_kernel.shape[1]), ksize, strides, dilation,
+                        pad, out_size, 1, (size_d, size_h, size_w), z)
+    _bias_activation(z, bias, code, alpha, a)
 
 
 def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation, pad,
@@ -459,20 +481,13 @@ def _forward_taps_chunks(x, tap_kernel, bias, code, alpha, ksize, strides, dilat
                          out_size, n_chunks, z, a):
     # The output side, one group, chunk by chunk (see _forward_chunks): the chunk's input
     # rows times the (C, taps * F) tap kernel, each output summing its window's taps.
-    n_samples, size_d, size_h, size_w, channels = x.shape
-    in_positions = size_d * size_h * size_w
+    n_samples = x.shape[0]
     positions = out_size[0] * out_size[1] * out_size[2]
-    x2 = x.reshape(n_samples * in_positions, channels)
     for c in prange(n_chunks):  # each chunk its own rows
         lo, hi = even_chunk(c, n_samples, n_chunks)
         r0, r1 = lo * positions, hi * positions
-        rows_in = (hi - lo) * in_positions
-        y = np.empty((rows_in, tap_kernel.shape[1]), dtype=x.dtype)
-        np.dot(x2[lo * in_positions:hi * in_positions], tap_kernel, y)
-        z_block = z[r0:r1]
-        _gather_taps_serial(y.reshape(1, rows_in, tap_kernel.shape[1]), ksize, strides,
-                            dilation, pad, out_size, 1, (size_d, size_h, size_w), z_block)
-        _bias_activation(z_block, bias, code, alpha, a[r0:r1])
+        conv_taps_rows(x[lo:hi], tap_kernel, bias, code, alpha, ksize, strides, dilation, pad,
+                       out_size, z[r0:r1], a[r0:r1])
     return a
 
 
@@ -592,6 +607,11 @@ def _tap_kernels(w, groups):
     w3 = w.reshape(taps, cg, filters)
     return [np.ascontiguousarray(w3[:, :, g * fg:(g + 1) * fg].transpose(1, 0, 2)).reshape(
         cg, taps * fg) for g in range(groups)]
+
+
+def tap_kernel_of(w):
+    """The output side's (C, taps * F) kernel of a one-group convolution kernel w."""
+    return _tap_kernels(w, 1)[0]
 
 
 def _sizes(shape):
@@ -773,7 +793,9 @@ def chunk_count(n_samples, per_sample):
     return max(1, min(n_samples, MIN_CHUNKS * -(-needed // MIN_CHUNKS)))
 
 
-def _chunk_kernel(pair):
+def chunk_variant(pair):
+    """The parallel dispatcher of a chunked kernel's (serial, parallel) pair when Numba has
+    more than one thread."""
     return pair[1] if numba.get_num_threads() > 1 else pair[0]
 
 
@@ -790,15 +812,15 @@ def conv_activation_forward(x, w, bias, code, alpha, geometry, keep_columns, kee
     a = np.empty_like(z) if keep_preactivation else z
     bias = np.empty(0, x.dtype) if bias is None else bias
     if output_side(geometry, in_positions, channels, filters):
-        tap_kernel = _tap_kernels(w, 1)[0]
-        _chunk_kernel((_forward_taps_chunks_serial, _forward_taps_chunks_parallel))(
+        tap_kernel = tap_kernel_of(w)
+        chunk_variant((_forward_taps_chunks_serial, _forward_taps_chunks_parallel))(
             x, tap_kernel, bias, code, float(alpha), *geometry.args()[:5],
             chunk_count(n_samples, in_positions * tap_kernel.shape[1]), z, a)
         return a, z, None
     w2 = np.ascontiguousarray(w.reshape(-1, filters))
     n_cols = w2.shape[0]
     cols = np.empty((n_samples * positions if keep_columns else 0, n_cols), x.dtype)
-    _chunk_kernel((_forward_chunks_serial, _forward_chunks_parallel))(
+    chunk_variant((_forward_chunks_serial, _forward_chunks_parallel))(
         x, w2, bias, code, float(alpha), *geometry.args()[:5],
         chunk_count(n_samples, positions * n_cols), cols, z, a)
     return a, z, (cols if keep_columns else None)
@@ -815,11 +837,11 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
     g = np.ascontiguousarray(g.reshape(-1, filters))
     dx = np.empty(x.shape if need_dx else (0,) + x.shape[1:], dtype)
     if output_side(geometry, in_positions, channels, filters):
-        tap_kernel = _tap_kernels(w, 1)[0]
+        tap_kernel = tap_kernel_of(w)
         n_chunks = chunk_count(n_samples, in_positions * tap_kernel.shape[1])
         dw_parts = np.empty((n_chunks if need_dw else 0,) + tap_kernel.shape, dtype)
         db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
-        _chunk_kernel((_backward_taps_chunks_serial, _backward_taps_chunks_parallel))(
+        chunk_variant((_backward_taps_chunks_serial, _backward_taps_chunks_parallel))(
             g, z, a, code, float(alpha), tap_kernel, x, *geometry.args()[:5], n_chunks, dx,
             dw_parts, db_parts)
         # (C, taps, F) -> Keras's (taps, C, F)
@@ -832,7 +854,7 @@ def conv_activation_backward(g, z, a, code, alpha, w, x, columns, geometry, need
         dw_parts = np.empty((n_chunks if need_dw else 0, n_cols, filters), dtype)
         db_parts = np.empty((n_chunks if need_db else 0, filters), dtype)
         cols = columns if columns is not None else np.empty((0, n_cols), dtype)
-        _chunk_kernel((_backward_chunks_serial, _backward_chunks_parallel))(
+        chunk_variant((_backward_chunks_serial, _backward_chunks_parallel))(
             g, z, a, code, float(alpha), w2, x, cols, *geometry.args()[:5], n_chunks, dx,
             dw_parts, db_parts)
         dw = sum_in_chunk_order(dw_parts).reshape(w.shape) if need_dw else None

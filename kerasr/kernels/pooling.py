@@ -119,6 +119,66 @@ def _max_pool_forward(x, pool, strides, pad, out, arg):
     return out, arg
 
 
+@njit_helper
+def _max_2x2_values_line(x, out, n, od, oh):
+    # _max_pool_2x2_line without the positions, for inference (same rule: a NaN is kept).
+    channels = x.shape[4]
+    best = out[n, od, oh]
+    top = x[n, od, 2 * oh]
+    bottom = x[n, od, 2 * oh + 1]
+    for ow in range(out.shape[3]):
+        r00, r01 = top[2 * ow], top[2 * ow + 1]
+        r10, r11 = bottom[2 * ow], bottom[2 * ow + 1]
+        b_out = best[ow]
+        for c in range(channels):
+            m = r00[c]
+            v = r01[c]
+            m = v if (v > m) | ((v != v) & (m == m)) else m
+            v = r10[c]
+            m = v if (v > m) | ((v != v) & (m == m)) else m
+            v = r11[c]
+            m = v if (v > m) | ((v != v) & (m == m)) else m
+            b_out[c] = m
+
+
+def _max_pool_values(x, pool, strides, pad, out):
+    # _max_pool_forward without the argmax, for inference: no int32 array written beside
+    # the values, and the 2x2 windows' loop free of the position selects.
+    n_batch, d_in, h_in, w_in, channels = x.shape
+    d_out, h_out, w_out = out.shape[1], out.shape[2], out.shape[3]
+    neg_inf = dtype_const(x, -np.inf)
+    if (pool[0] == 1 and pool[1] == 2 and pool[2] == 2 and strides[0] == 1
+            and strides[1] == 2 and strides[2] == 2 and pad[0] == 0 and pad[1] == 0
+            and pad[2] == 0 and d_out <= d_in and 2 * h_out <= h_in and 2 * w_out <= w_in):
+        for n in prange(n_batch):
+            for od in range(d_out):
+                for oh in range(h_out):
+                    _max_2x2_values_line(x, out, n, od, oh)
+        return out
+    for n in prange(n_batch):
+        for od in range(d_out):
+            d_start = od * strides[0] - pad[0]
+            d_lo, d_hi = max(d_start, 0), min(d_start + pool[0], d_in)
+            for oh in range(h_out):
+                h_start = oh * strides[1] - pad[1]
+                h_lo, h_hi = max(h_start, 0), min(h_start + pool[1], h_in)
+                for ow in range(w_out):
+                    w_start = ow * strides[2] - pad[2]
+                    w_lo, w_hi = max(w_start, 0), min(w_start + pool[2], w_in)
+                    best = out[n, od, oh, ow]
+                    for c in range(channels):
+                        best[c] = neg_inf
+                    for d in range(d_lo, d_hi):
+                        for h in range(h_lo, h_hi):
+                            for w in range(w_lo, w_hi):
+                                row = x[n, d, h, w]
+                                for c in range(channels):
+                                    v = row[c]
+                                    m = best[c]
+                                    best[c] = v if (v > m) | ((v != v) & (m == m)) else m
+    return out
+
+
 def _max_pool_backward(g, arg, dx):
     # g, arg: (batch, output positions, channels); dx: (batch, input positions, channels).
     n_batch, n_out, channels = g.shape
@@ -406,6 +466,7 @@ def _upsample_bilinear_backward(g, y0, y1, fy, x0, x1, fx, dx):
 
 _max_pool_forward_serial, _max_pool_forward_parallel = njit_pair(_max_pool_forward)
 _max_pool_backward_serial, _max_pool_backward_parallel = njit_pair(_max_pool_backward)
+_max_pool_values_serial, _max_pool_values_parallel = njit_pair(_max_pool_values)
 _avg_pool_forward_serial, _avg_pool_forward_parallel = njit_pair(_avg_pool_forward)
 _avg_pool_backward_serial, _avg_pool_backward_parallel = njit_pair(_avg_pool_backward)
 _global_max_forward_serial, _global_max_forward_parallel = njit_pair(_global_max_forward)
@@ -462,6 +523,12 @@ def max_pool_forward(x, pool, strides, pad, out, arg):
     flat spatial index (d * H + h) * W + w of each maximum."""
     kernel = pick((_max_pool_forward_serial, _max_pool_forward_parallel), x.size)
     return kernel(x, _triple(pool), _triple(strides), _triple(pad), out, arg)
+
+
+def max_pool_values(x, pool, strides, pad, out):
+    """``max_pool_forward``'s values alone, for inference (no gradient to route)."""
+    kernel = pick((_max_pool_values_serial, _max_pool_values_parallel), x.size)
+    return kernel(x, _triple(pool), _triple(strides), _triple(pad), out)
 
 
 def max_pool_backward(g, arg, dx):

@@ -2,9 +2,11 @@
 by input and output tensors. A Sequential model is a Functional one built layer by layer."""
 
 from ..engine.graph import KerasTensor, flatten, topological_nodes
+from ..engine.tape import active_tape
 from ..kernels.matmul import large_products_on_kernel_blas
 from ..layers.base import Layer, format_shape
 from ..layers.core import InputLayer
+from .fusion import inference_plan
 from .training import Trainer
 
 
@@ -128,6 +130,7 @@ class Functional(Model):
                        node.call_kwargs.get("training"),
                        [id(t) for t in node.output_tensors])
                       for node in self._nodes if not isinstance(node.layer, InputLayer)]
+        self._fused_plan = None  # made on the first call without a tape (fusion.py)
         # Keras's order: the input layers as the inputs are listed, then the others.
         self._graph_layers = [t._keras_history[0] for t in self.inputs]
         for node in self._nodes:
@@ -179,16 +182,23 @@ class Functional(Model):
         computed = {}
         for tensor, value in zip(self.inputs, values):
             computed[id(tensor)] = self._input_value(tensor, value)
+        # Without a tape nothing asks for gradients: convolution + pooling pairs may fuse.
+        plan = self._plan if active_tape() is not None else self._inference_plan()
         # one thread pool per model: see kernels/matmul.py
         with large_products_on_kernel_blas(self._uses_numba_threads()):
-            self._run_plan(computed, training)
+            self._run_plan(plan, computed, training)
         results = [computed[id(t)] for t in self.outputs]
         return results[0] if not isinstance(self._nested_outputs, (list, tuple)) else results
 
-    def _run_plan(self, computed, training):
-        """Calls the layers in graph order, adding their outputs to ``computed`` (by the id
-        of their symbolic tensors)."""
-        for layer, symbolic_inputs, args, kwargs, built_training, output_ids in self._plan:
+    def _inference_plan(self):
+        if self._fused_plan is None:
+            self._fused_plan = inference_plan(self._plan, self.outputs)
+        return self._fused_plan
+
+    def _run_plan(self, plan, computed, training):
+        """Calls the layers of ``plan`` in order, adding their outputs to ``computed`` (by the
+        id of their symbolic tensors)."""
+        for layer, symbolic_inputs, args, kwargs, built_training, output_ids in plan:
             if isinstance(symbolic_inputs, KerasTensor):
                 layer_inputs = computed[id(symbolic_inputs)]
             else:

@@ -13,9 +13,11 @@ sizes and the zeros padded before each axis.
 import numpy as np
 
 from ..engine.tape import record, recording_tape
-from ..engine.tensor import as_tensor
+from ..engine.tensor import Tensor, as_tensor
 from ..kernels import activations as act_kernels
+from ..kernels import conv_pool as conv_pool_kernels
 from ..kernels import convolution as kernels
+from ..kernels import pooling as pool_kernels
 
 _FORMATS = ("channels_last", "channels_first")
 
@@ -150,24 +152,12 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
     `kernel` has shape (k..., channels / groups, filters); output channel f of group
     g = f // (filters / groups) sees the input channels of that group only.
     """
-    x = as_tensor(x)
-    kernel = as_tensor(kernel)
-    rank = _spatial_rank(x, "conv")
+    x, kernel, bias = _tensors(x, kernel, bias)
     code = act_kernels.ACTIVATION_CODES[activation]
-    strides = _per_axis(strides, rank, "strides")
-    dilation = _per_axis(dilation_rate, rank, "dilation_rate")
-    x_last = _to_last(x.data, data_format)
-    w = np.ascontiguousarray(kernel.data)
-    batch, spatial, channels = x_last.shape[0], x_last.shape[1:-1], x_last.shape[-1]
-    ksize, filters = w.shape[:rank], w.shape[-1]
-    if w.ndim != rank + 2 or channels != w.shape[-2] * groups or filters % groups:
-        raise ValueError(f"conv: a kernel of shape {w.shape} with groups={groups} does not fit "
-                         f"input of shape {x.shape} ({data_format}).")
-    out_size, pads = conv_geometry(spatial, ksize, strides, padding, dilation)
-    geometry = kernels.Geometry(_lift(ksize, 1), _lift(strides, 1), _lift(dilation, 1),
-                                _lift(pads, 0), _lift(out_size, 1), groups)
-    x5 = x_last.reshape((batch,) + _lift(spatial, 1) + (channels,))
-    w5 = w.reshape(_lift(ksize, 1) + w.shape[-2:])
+    x_last, x5, w5, geometry, out_size = _conv_arrays(x, kernel, strides, padding,
+                                                      dilation_rate, groups, data_format, "conv")
+    w = kernel.data
+    batch, filters = x_last.shape[0], w.shape[-1]
     inputs = (x, kernel, bias) if bias is not None else (x, kernel)
     if kernels.chunked(geometry):
         return _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, x_last.shape,
@@ -189,6 +179,32 @@ def conv(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1, grou
         return (dx, dw, db) if bias is not None else (dx, dw)
 
     return record(inputs, out, backward)
+
+
+def _tensors(x, kernel, bias):
+    return as_tensor(x), as_tensor(kernel), None if bias is None else as_tensor(bias)
+
+
+def _conv_arrays(x, kernel, strides, padding, dilation_rate, groups, data_format, what):
+    """(x_last, x5, w5, geometry, out_size) of a convolution of the tensor x by kernel: x as
+    C-contiguous channels_last, x and the kernel as 5-D views (see kernels/convolution.py),
+    the window geometry and the output's spatial size. Checks that they fit."""
+    rank = _spatial_rank(x, what)
+    strides = _per_axis(strides, rank, "strides")
+    dilation = _per_axis(dilation_rate, rank, "dilation_rate")
+    x_last = _to_last(x.data, data_format)
+    w = np.ascontiguousarray(kernel.data)
+    batch, spatial, channels = x_last.shape[0], x_last.shape[1:-1], x_last.shape[-1]
+    ksize, filters = w.shape[:rank], w.shape[-1]
+    if w.ndim != rank + 2 or channels != w.shape[-2] * groups or filters % groups:
+        raise ValueError(f"{what}: a kernel of shape {w.shape} with groups={groups} does not "
+                         f"fit input of shape {x.shape} ({data_format}).")
+    out_size, pads = conv_geometry(spatial, ksize, strides, padding, dilation)
+    geometry = kernels.Geometry(_lift(ksize, 1), _lift(strides, 1), _lift(dilation, 1),
+                                _lift(pads, 0), _lift(out_size, 1), groups)
+    x5 = x_last.reshape((batch,) + _lift(spatial, 1) + (channels,))
+    w5 = w.reshape(_lift(ksize, 1) + w.shape[-2:])
+    return x_last, x5, w5, geometry, out_size
 
 
 def _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, input_shape, out_size,
@@ -217,14 +233,44 @@ def _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, input_shape, out_
     return record(inputs, out, backward)
 
 
+def conv_pool(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
+              activation="linear", alpha=0.0, data_format="channels_last", pool_mode="max",
+              pool_size=2, pool_strides=None, pool_padding="valid"):
+    """pool(activation(convolution(x, kernel) + bias)) in one kernel, for inference: the same
+    values as `conv` then `pooling.max_pool` / `average_pool` (``pool_mode`` "max" or
+    "average"), without the convolution's full output in memory. One group only. Records
+    nothing on a tape (it has no gradient): training runs the two ops."""
+    x, kernel, bias = _tensors(x, kernel, bias)
+    code = act_kernels.ACTIVATION_CODES[activation]
+    _, x5, w5, geometry, out_size = _conv_arrays(x, kernel, strides, padding, dilation_rate, 1,
+                                                 data_format, "conv_pool")
+    rank = len(out_size)
+    if pool_mode not in ("max", "average"):
+        raise ValueError(f"pool_mode must be 'max' or 'average', got {pool_mode!r}.")
+    if pool_padding not in ("valid", "same"):
+        raise ValueError(f"pool_padding must be 'valid' or 'same', got {pool_padding!r}.")
+    pool_size = _per_axis(pool_size, rank, "pool_size")
+    pool_strides = pool_size if pool_strides is None else _per_axis(pool_strides, rank,
+                                                                    "pool_strides")
+    pooled, before = pool_kernels.pool_geometry(out_size, pool_size, pool_strides, pool_padding)
+    if min(pooled) < 1:
+        raise ValueError(f"conv_pool: pool_size {pool_size} is larger than the convolution's "
+                         f"output, spatial shape {out_size}, with padding {pool_padding!r}.")
+    out = conv_pool_kernels.conv_pool_forward(
+        x5, w5, None if bias is None else bias.data, code, alpha, geometry,
+        pool_mode == "max", _lift(pool_size, 1), _lift(pool_strides, 1), _lift(before, 0),
+        _lift(pooled, 1))
+    return Tensor(_from_last(out.reshape((x5.shape[0],) + pooled + (w5.shape[-1],)),
+                             data_format))
+
+
 def conv_transpose(x, kernel, bias=None, strides=1, padding="valid", output_padding=None,
                    dilation_rate=1, activation="linear", alpha=0.0,
                    data_format="channels_last"):
     """activation(transposed convolution(x, kernel) + bias) as one op: the gradient of the
     convolution by `kernel` (shape (k..., filters, channels)) with respect to its input,
     whose output size Keras's formulas give (see `conv_transpose_geometry`)."""
-    x = as_tensor(x)
-    kernel = as_tensor(kernel)
+    x, kernel, bias = _tensors(x, kernel, bias)
     rank = _spatial_rank(x, "conv_transpose")
     code = act_kernels.ACTIVATION_CODES[activation]
     strides = _per_axis(strides, rank, "strides")

@@ -75,7 +75,8 @@ def depthwise_conv(x, kernel, bias=None, strides=1, padding="valid", dilation_ra
     (*kernel_size, C, M) as Keras; bias (C*M,). Output channel c*M + m is channel c convolved
     with filter m. `strides` and `dilation_rate` are ints or one int per spatial axis.
     """
-    x = as_tensor(x)
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
     rank = x.ndim - 2
     code = act_kernels.ACTIVATION_CODES[activation]
     strides = _per_axis(strides, rank)

@@ -21,7 +21,8 @@ def locally_connected(x, kernel, bias=None, kernel_size=1, strides=1,
     As Keras 2's `bias_add`, a channels-first layer reads its bias's memory as (filters,
     *output_spatial): a plain reshape, not a transpose, so weights trade with Keras as they are.
     """
-    x = as_tensor(x)
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
     rank = x.ndim - 2
     code = act_kernels.ACTIVATION_CODES[activation]
     kernel_size = _per_axis(kernel_size, rank)

@@ -21,7 +21,8 @@ def _rows(array):
 
 def dense(x, kernel, bias=None, activation="linear", alpha=0.0):
     """activation(x @ kernel + bias) as one op; x of any rank, contracted on its last axis."""
-    x = as_tensor(x)
+    x, kernel = as_tensor(x), as_tensor(kernel)
+    bias = None if bias is None else as_tensor(bias)
     code = act_kernels.ACTIVATION_CODES[activation]
     x2 = _rows(x.data)
     w = kernel.data

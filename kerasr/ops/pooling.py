@@ -9,8 +9,8 @@ upsampling run 1-D and 2-D data as 3-D with singleton leading axes.
 
 import numpy as np
 
-from ..engine.tape import record
-from ..engine.tensor import as_tensor
+from ..engine.tape import record, recording_tape
+from ..engine.tensor import Tensor, as_tensor
 from ..kernels import pooling as kernels
 
 _FORMATS = ("channels_last", "channels_first")
@@ -73,6 +73,11 @@ def _pool(x, pool_size, strides, padding, data_format, mode):
     pool3, strides3, pad3 = _lift(pool_size, 1), _lift(strides, 1), _lift(before, 0)
     x5 = xl.reshape((n,) + _lift(spatial, 1) + (c,))
     out = np.empty((n,) + _lift(out_spatial, 1) + (c,), dtype=xl.dtype)
+    result_shape = (n,) + out_spatial + (c,)
+    if mode == "max" and recording_tape((x,)) is None:
+        # No gradient to route: the values alone, no maxima kept.
+        kernels.max_pool_values(x5, pool3, strides3, pad3, out)
+        return Tensor(_from_last(out.reshape(result_shape), data_format))
     if mode == "max":
         arg = np.empty(out.shape, dtype=np.int32)
         kernels.max_pool_forward(x5, pool3, strides3, pad3, out, arg)
@@ -91,8 +96,7 @@ def _pool(x, pool_size, strides, padding, data_format, mode):
             kernels.avg_pool_backward(g5, pool3, strides3, pad3, dx)
             return (_from_last(dx.reshape(xl.shape), data_format),)
 
-    result = out.reshape((n,) + out_spatial + (c,))
-    return record((x,), _from_last(result, data_format), backward)
+    return record((x,), _from_last(out.reshape(result_shape), data_format), backward)
 
 
 def max_pool(x, pool_size, strides=None, padding="valid", data_format="channels_last"):

@@ -12,6 +12,7 @@ from kerasr import (GradientTape, keras_model, keras_model_sequential, layer_ave
                     layer_input, layer_max_pooling_1d, layer_max_pooling_2d,
                     layer_max_pooling_3d, regularizer_l2, set_random_seed)
 from kerasr.kernels import convolution as conv_kernels
+from kerasr.kernels import winograd
 from kerasr.models.fusion import ConvPoolStep
 from kerasr.ops import convolution as conv_ops
 from kerasr.ops import pooling as pool_ops
@@ -31,6 +32,9 @@ CASES = [
     ((7, 8), (2, 3), (1, 1), (2, 1), "same", 3, 2, "average", (2, 2), None, "valid"),
     ((5, 6, 6), (2, 3, 3), (1, 1, 1), (1, 1, 1), "valid", 2, 3, "max", (2, 2, 2), None,
      "same"),
+    # Winograd's F(2x2, 3x3) where it applies (3x3, stride 1, enough channels)
+    ((9, 9), (3, 3), (1, 1), (1, 1), "valid", 8, 5, "max", (2, 2), None, "valid"),
+    ((8, 7), (3, 3), (1, 1), (1, 1), "same", 9, 3, "average", (2, 2), None, "same"),
 ]
 CASE_IDS = [f"{len(c[0])}d-{c[4]}-c{c[5]}-{c[7]}{c[8]}-{c[10]}" for c in CASES]
 
@@ -51,6 +55,19 @@ def side(request, monkeypatch):
     monkeypatch.setattr(conv_kernels, "output_side",
                         lambda *args: request.param == "output_side")
     return request.param
+
+
+@pytest.fixture(params=["default", "no-winograd"])
+def winograd_used(request, monkeypatch):
+    """Records whether the fused kernel took Winograd's products (or forbids them)."""
+    used = []
+    real = winograd.applies
+
+    def applies(*args):
+        used.append(request.param == "default" and real(*args))
+        return used[-1]
+    monkeypatch.setattr(winograd, "applies", applies)
+    return request.param, used
 
 
 @pytest.fixture(params=["default", "per-sample"])
@@ -82,8 +99,9 @@ def run_case(case, dtype, activation, x=None):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ["linear", "relu", "swish"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_fused_kernel_matches_reference_and_the_ops_apart(variant, side, chunking, dtype,
-                                                         activation, case):
+def test_fused_kernel_matches_reference_and_the_ops_apart(variant, side, chunking,
+                                                         winograd_used, dtype, activation,
+                                                         case):
     x, w, bias, fused, apart = run_case(case, dtype, activation)
     z = ref.ref_convnd(x, w, case[2], case[3], case[4]) + bias
     pool_strides = case[9] or case[8]
@@ -91,7 +109,13 @@ def test_fused_kernel_matches_reference_and_the_ops_apart(variant, side, chunkin
                             case[7])
     assert fused.dtype == dtype and fused.shape == expected.shape
     np.testing.assert_allclose(fused, expected, **tol(dtype))
-    np.testing.assert_array_equal(fused, apart)
+    mode, used = winograd_used
+    if case in CASES[-2:]:
+        assert used == [mode == "default"]
+    if any(used):  # other products: the same values to rounding
+        np.testing.assert_allclose(fused, apart, **tol(dtype))
+    else:  # the convolution's own rows, pooled: bit for bit
+        np.testing.assert_array_equal(fused, apart)
 
 
 @pytest.mark.parametrize("variant_index", [0, 1])
@@ -141,16 +165,23 @@ def c(*values):
     return tuple(values)
 
 
-def test_book_convnet_predicts_through_fused_steps_with_the_same_numbers():
+def test_book_convnet_predicts_through_fused_steps_with_the_same_numbers(winograd_used):
     set_random_seed(3)
     model = mnist_convnet()
     x = rng.random((37, 14, 14, 1), dtype=np.float32)
     assert steps(model) == ["ConvPoolStep", "ConvPoolStep", "Flatten", "Dense"]
-    predicted = model.predict(x, batch_size=16, verbose=0)
-    np.testing.assert_array_equal(predicted, outputs_apart(model, x))
+
+    def check(predicted):
+        mode, used = winograd_used
+        assert used[-1] == (mode == "default")  # the second convolution: 8 channels, 3x3
+        if mode == "default":
+            np.testing.assert_allclose(predicted, outputs_apart(model, x), rtol=1e-5, atol=1e-7)
+        else:
+            np.testing.assert_array_equal(predicted, outputs_apart(model, x))
+    check(model.predict(x, batch_size=16, verbose=0))
     model.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy")
     model.fit(x, rng.integers(0, 3, 37), epochs=1, batch_size=16, verbose=0)  # unfused
-    np.testing.assert_array_equal(model.predict(x, verbose=0), outputs_apart(model, x))
+    check(model.predict(x, verbose=0))
 
 
 def test_imdb_conv1d_fuses_its_first_pair_on_the_output_side():
@@ -197,7 +228,8 @@ def test_a_convolution_output_someone_else_reads_is_not_fused():
             np.testing.assert_array_equal(got, want)
 
 
-def test_conditions_a_user_can_change_fall_back_to_the_layers():
+def test_conditions_a_user_can_change_fall_back_to_the_layers(monkeypatch):
+    monkeypatch.setattr(winograd, "applies", lambda *args: False)  # all exact
     model = mnist_convnet()
     x = rng.random((5, 14, 14, 1), dtype=np.float32)
     first = model.layers[0]

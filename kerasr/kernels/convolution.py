@@ -60,7 +60,7 @@ def _inside_range(size, out_n, stride, offset):
 
 
 @njit_helper
-def _bias_activation(z, bias, code, alpha, out):
+def bias_activation_rows(z, bias, code, alpha, out):
     """z += bias (none when empty), then out = f(z), on a chunk's (rows, F) block."""
     if bias.shape[0] > 0:
         for i in range(z.shape[0]):
@@ -427,7 +427,7 @@ def conv_rows(x, w2, bias, code, alpha, ksize, strides, dilation, pad, out_size,
     _im2col_serial(x, ksize, strides, dilation, pad, out_size, 1,
                    block.reshape(1, block.shape[0], block.shape[1]))
     np.dot(block, w2, z)
-    _bias_activation(z, bias, code, alpha, a)
+    bias_activation_rows(z, bias, code, alpha, a)
 
 
 @njit_helper
@@ -442,7 +442,7 @@ def conv_taps_rows(x, tap_kernel, bias, code, alpha, ksize, strides, dilation, p
     np.dot(x.reshape(rows_in, channels), tap_kernel, y)
     _gather_taps_serial(y.reshape(1, rows_in, tap_kernel.shape[1]), ksize, strides, dilation,
                         pad, out_size, 1, (size_d, size_h, size_w), z)
-    _bias_activation(z, bias, code, alpha, a)
+    bias_activation_rows(z, bias, code, alpha, a)
 
 
 def _backward_chunks(g, z, a, code, alpha, w2, x, cols, ksize, strides, dilation, pad,

@@ -2,8 +2,9 @@
 pooling layer reads run with that pooling as one step (`ops.convolution.conv_pool`), used
 when no gradient tape is active (predict, evaluate, calling the model outside training).
 
-The pair's values are those of the two layers run one after the other: the fused kernel
-computes each convolution output as the convolution does and pools it from cache. A pair is
+The pair's values are those of the two layers run one after the other, bit for bit, except
+where the fused kernel multiplies by Winograd's F(2x2, 3x3) (3x3 convolutions with stride 1
+and enough channels: the same to rounding; see kernels/conv_pool.py). A pair is
 fused only when nothing else could observe the convolution's output: it is not a model
 output, no other layer reads it, the convolution has no activity regularizer, and both layers
 are the stock classes (a subclass may change `call`). Conditions that a user can change on a

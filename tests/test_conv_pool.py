@@ -247,3 +247,25 @@ def test_a_wrong_input_names_the_convolution():
     model.predict(rng.random((2, 14, 14, 1), dtype=np.float32), verbose=0)
     with pytest.raises(ValueError, match=model.layers[0].name):
         model(rng.random((2, 14, 14, 2), dtype=np.float32))
+
+
+@pytest.mark.parametrize("name, alpha", [("linear", 0.0), ("relu", 0.0), ("relu_max", 6.0),
+                                         ("leaky_relu", 0.2), ("leaky_relu", -0.5),
+                                         ("tanh", 0.0), ("elu", 1.0)])
+def test_activations_moved_after_max_pooling_give_the_same_bits(name, alpha):
+    from kerasr.kernels import activations
+    code = activations.ACTIVATION_CODES[name]
+    z = rng.standard_normal((2000, 4)).astype(np.float32) * 5
+    z[7, 1] = np.nan
+    bias = rng.standard_normal(1).astype(np.float32)
+
+    def f(values):
+        return activations.activation_forward((values + bias).ravel(), code, alpha,
+                                              np.empty(values.size, np.float32))
+    after = f(np.max(z, axis=1))
+    before = np.max(f(z).reshape(z.shape), axis=1)  # numpy's max keeps the NaN too
+    same = np.array_equal(after, before, equal_nan=True)
+    if activations.commutes_with_max(code, alpha):
+        assert same
+    assert activations.commutes_with_max(code, alpha) == (name in ("linear", "relu", "relu_max")
+                                                          or (name == "leaky_relu" and alpha >= 0))

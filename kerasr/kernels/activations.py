@@ -72,6 +72,14 @@ def needs_preactivation(code, alpha=None):
     return False
 
 
+def commutes_with_max(code, alpha):
+    """True when f(max(z) + b) is max(f(z + b)) exactly, NaN included: the piecewise-linear
+    activations that never decrease (a rounded z + b never decreases in z either)."""
+    if code in (LINEAR, RELU, RELU_MAX):
+        return True
+    return code == LEAKY_RELU and alpha >= 0
+
+
 def _check_code(code):
     code = int(code)
     if code not in _VALID_CODES:

@@ -16,11 +16,12 @@ to rounding (float32: about 1e-6 relative).
 
 import numpy as np
 
-from . import convolution, winograd
+from . import activations, convolution, winograd
 from ._jit import even_chunk, njit_pair, prange
-from .convolution import conv_rows, conv_taps_rows
-from .winograd import winograd_rows
+from .activations import LINEAR
+from .convolution import bias_activation_rows, conv_rows, conv_taps_rows
 from .pooling import _avg_pool_forward_serial, _max_pool_values_serial
+from .winograd import winograd_rows
 
 
 # How a chunk is convolved: im2col rows times the kernel, the input times the tap kernel
@@ -28,31 +29,40 @@ from .pooling import _avg_pool_forward_serial, _max_pool_values_serial
 IM2COL, OUTPUT_SIDE, WINOGRAD = 0, 1, 2
 
 
-def _conv_pool_chunks(x, kernel, method, bias, code, alpha, ksize, strides, dilation, pad,
-                      out_size, n_chunks, pool_max, pool, pool_strides, pool_pad, out):
+def _conv_pool_chunks(x, kernel, method, bias, code, alpha, after_pool, ksize, strides, dilation,
+                      pad, out_size, n_chunks, pool_max, pool, pool_strides, pool_pad, out):
     # kernel: the (taps * C, F) matrix (IM2COL), the (C, taps * F) tap kernel (OUTPUT_SIDE)
     # or the (16 * C, F) transformed kernel (WINOGRAD). out (N, PD, PH, PW, F) gets each
-    # chunk's pooled values.
+    # chunk's pooled values. after_pool: bias and activation on the pooled values (exact
+    # for max pooling when activations.commutes_with_max), a quarter of the work for 2x2.
     n_samples = x.shape[0]
     positions = out_size[0] * out_size[1] * out_size[2]
     filters = out.shape[4]
+    if after_pool:
+        conv_bias, conv_code = np.empty(0, dtype=bias.dtype), LINEAR
+    else:
+        conv_bias, conv_code = bias, code
     for c in prange(n_chunks):  # each chunk its own samples
         lo, hi = even_chunk(c, n_samples, n_chunks)
         z = np.empty(((hi - lo) * positions, filters), dtype=x.dtype)
         if method == OUTPUT_SIDE:
-            conv_taps_rows(x[lo:hi], kernel, bias, code, alpha, ksize, strides, dilation, pad,
-                           out_size, z, z)
+            conv_taps_rows(x[lo:hi], kernel, conv_bias, conv_code, alpha, ksize, strides,
+                           dilation, pad, out_size, z, z)
         elif method == WINOGRAD:
-            winograd_rows(x[lo:hi], kernel, bias, code, alpha, pad, out_size, z, z)
+            winograd_rows(x[lo:hi], kernel, conv_bias, conv_code, alpha, pad, out_size, z, z)
         else:
             block = np.empty((z.shape[0], kernel.shape[0]), dtype=x.dtype)
-            conv_rows(x[lo:hi], kernel, bias, code, alpha, ksize, strides, dilation, pad,
-                      out_size, block, z, z)
+            conv_rows(x[lo:hi], kernel, conv_bias, conv_code, alpha, ksize, strides, dilation,
+                      pad, out_size, block, z, z)
         z5 = z.reshape((hi - lo, out_size[0], out_size[1], out_size[2], filters))
+        pooled = out[lo:hi]
         if pool_max:
-            _max_pool_values_serial(z5, pool, pool_strides, pool_pad, out[lo:hi])
+            _max_pool_values_serial(z5, pool, pool_strides, pool_pad, pooled)
         else:
-            _avg_pool_forward_serial(z5, pool, pool_strides, pool_pad, out[lo:hi])
+            _avg_pool_forward_serial(z5, pool, pool_strides, pool_pad, pooled)
+        if after_pool:
+            rows = pooled.reshape((pooled.size // filters, filters))
+            bias_activation_rows(rows, bias, code, alpha, rows)
     return out
 
 
@@ -74,19 +84,23 @@ def conv_pool_forward(x, w, bias, code, alpha, geometry, pool_max, pool, pool_st
     out = np.empty((n_samples,) + tuple(pool_out_size) + (filters,), x.dtype)
     if winograd.applies(geometry, channels):
         method, kernel = WINOGRAD, winograd.filter_transform(w)
-        # the 16 tile planes in, out and their sums: 2 samples per chunk for the MNIST
-        # convnet's second convolution (1 to 4 timed within 5%)
         tiles = ((geometry.out_size[1] + 1) // 2) * ((geometry.out_size[2] + 1) // 2)
-        per_sample = 16 * tiles * (channels + 2 * filters)
+        scratch = 16 * tiles * (channels + 2 * filters)  # tile planes in, out and sums
     elif convolution.output_side(geometry, in_positions, channels, filters):
         method, kernel = OUTPUT_SIDE, convolution.tap_kernel_of(w)
-        per_sample = in_positions * kernel.shape[1]
+        scratch = in_positions * kernel.shape[1]
     else:
         method, kernel = IM2COL, np.ascontiguousarray(w.reshape(-1, filters))
-        per_sample = geometry.positions * kernel.shape[0]
-    # Chunks as the unfused convolution's, counting the scratch output rows too.
-    n_chunks = convolution.chunk_count(n_samples, per_sample + geometry.positions * filters)
+        scratch = geometry.positions * kernel.shape[0]
+    # Chunks by the scratch of a sample, its convolution's output rows included, weighed by
+    # measurement (MNIST convnet, batch 128): im2col chunks a quarter of the unfused
+    # convolution's (64 chunks: 1.0-1.1 ms, 16: 1.3), Winograd's twice (32 chunks: 2.0 ms,
+    # 64-128: 2.1; its 16 products want rows).
+    weight = {IM2COL: 4.0, OUTPUT_SIDE: 1.0, WINOGRAD: 0.5}[method]
+    n_chunks = convolution.chunk_count(
+        n_samples, int(weight * (scratch + geometry.positions * filters)))
     variant = convolution.chunk_variant((_conv_pool_chunks_serial, _conv_pool_chunks_parallel))
-    return variant(x, kernel, method, bias, code, float(alpha), *geometry.args()[:5],
-                   n_chunks, bool(pool_max), tuple(int(v) for v in pool),
+    after_pool = bool(pool_max) and activations.commutes_with_max(code, alpha)
+    return variant(x, kernel, method, bias, code, float(alpha), after_pool,
+                   *geometry.args()[:5], n_chunks, bool(pool_max), tuple(int(v) for v in pool),
                    tuple(int(v) for v in pool_strides), tuple(int(v) for v in pool_pad), out)

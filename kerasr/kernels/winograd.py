@@ -113,20 +113,33 @@ def _input_transform(xp, tiles_h, tiles_w, e, v):
 
 
 @njit_helper
-def _output_transform(m, s, y):
-    # Y = A^T M A over whole planes (tiles * F each): along H, m (16, .) into s (8, .),
-    # then along W into y (4, .), y[2 a + b] the outputs at (2 ty + a, 2 tx + b).
+def _output_transform(m, s, tiles_h, tiles_w, out_h, out_w, z):
+    # Y = A^T M A: along H over whole planes (tiles * F each), m (16, .) into s (8, .), then
+    # along W, each output straight into its row of z (N * OH * OW, F) if it lies inside.
     size = m.shape[1]
     for j in range(4):
         for q in range(size):
             s[j, q] = m[j, q] + m[4 + j, q] + m[8 + j, q]
         for q in range(size):
             s[4 + j, q] = m[4 + j, q] - m[8 + j, q] - m[12 + j, q]
-    for a in range(2):
-        for q in range(size):
-            y[2 * a, q] = s[4 * a, q] + s[4 * a + 1, q] + s[4 * a + 2, q]
-        for q in range(size):
-            y[2 * a + 1, q] = s[4 * a + 1, q] - s[4 * a + 2, q] - s[4 * a + 3, q]
+    filters = z.shape[1]
+    s3 = s.reshape(8, size // filters, filters)
+    n_samples = s3.shape[1] // (tiles_h * tiles_w)
+    for n in range(n_samples):
+        for ty in range(tiles_h):
+            for a in range(2):
+                oy = 2 * ty + a
+                if oy >= out_h:
+                    continue
+                for tx in range(tiles_w):
+                    t = (n * tiles_h + ty) * tiles_w + tx
+                    row = (n * out_h + oy) * out_w + 2 * tx
+                    for f in range(filters):
+                        z[row, f] = s3[4 * a, t, f] + s3[4 * a + 1, t, f] + s3[4 * a + 2, t, f]
+                    if 2 * tx + 1 < out_w:
+                        for f in range(filters):
+                            z[row + 1, f] = (s3[4 * a + 1, t, f] - s3[4 * a + 2, t, f]
+                                             - s3[4 * a + 3, t, f])
 
 
 @njit_helper
@@ -150,17 +163,5 @@ def winograd_rows(x, u, bias, code, alpha, pad, out_size, z, a):
     for k in range(16):
         np.dot(v[k], u3[k], m[k])
     s = np.empty((8, tiles * filters), x.dtype)
-    y = np.empty((4, tiles, filters), x.dtype)
-    _output_transform(m.reshape(16, tiles * filters), s, y.reshape(4, tiles * filters))
-    # each computed output inside the output's bounds to its row
-    for n in range(n_samples):
-        for ty in range(tiles_h):
-            for tx in range(tiles_w):
-                t = (n * tiles_h + ty) * tiles_w + tx
-                for corner in range(4):
-                    oy, ox = 2 * ty + corner // 2, 2 * tx + corner % 2
-                    if oy < out_h and ox < out_w:
-                        row = (n * out_h + oy) * out_w + ox
-                        for f in range(filters):
-                            z[row, f] = y[corner, t, f]
+    _output_transform(m.reshape(16, tiles * filters), s, tiles_h, tiles_w, out_h, out_w, z)
     bias_activation_rows(z, bias, code, alpha, a)

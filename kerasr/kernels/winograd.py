@@ -53,8 +53,36 @@ def filter_transform(w):
     """U = G g G^T of each (channel, filter) of the (1, 3, 3, C, F) kernel w, as (16 * C, F)
     in w's dtype: row k * C + c holds tile position k = 4 i + j (computed in float64)."""
     _, _, _, channels, filters = w.shape
-    u = np.einsum("ai,ijcf,bj->abcf", _G, w[0].astype(np.float64), _G)
-    return np.ascontiguousarray(u.reshape(16 * channels, filters), dtype=w.dtype)
+    u = np.empty((16, channels * filters), w.dtype)
+    _filter_transform(np.ascontiguousarray(w).reshape(3, 3, channels * filters), u)
+    return u.reshape(16 * channels, filters)
+
+
+@njit_helper
+def _filter_transform(g, u):
+    # u[4 i + j] = (G g G^T)[i, j] for every column of g (3, 3, n), in float64: G g row by
+    # row into t (4, 3, n), then (.) G^T (np.einsum took 0.2 ms of a 4 ms MNIST predict
+    # batch; these loops 0.01)
+    n = g.shape[2]
+    t = np.empty((4, 3, n))
+    for b in range(3):
+        for q in range(n):
+            t[0, b, q] = g[0, b, q]
+        for q in range(n):
+            t[1, b, q] = 0.5 * (np.float64(g[0, b, q]) + g[1, b, q] + g[2, b, q])
+        for q in range(n):
+            t[2, b, q] = 0.5 * (np.float64(g[0, b, q]) - g[1, b, q] + g[2, b, q])
+        for q in range(n):
+            t[3, b, q] = g[2, b, q]
+    for i in range(4):
+        for q in range(n):
+            u[4 * i, q] = t[i, 0, q]
+        for q in range(n):
+            u[4 * i + 1, q] = 0.5 * (t[i, 0, q] + t[i, 1, q] + t[i, 2, q])
+        for q in range(n):
+            u[4 * i + 2, q] = 0.5 * (t[i, 0, q] - t[i, 1, q] + t[i, 2, q])
+        for q in range(n):
+            u[4 * i + 3, q] = t[i, 2, q]
 
 
 @njit_helper

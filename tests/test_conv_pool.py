@@ -43,20 +43,6 @@ def tol(dtype):
     return dict(rtol=1e-11, atol=1e-11) if dtype == np.float64 else dict(rtol=3e-5, atol=3e-5)
 
 
-@pytest.fixture(params=["serial", "parallel"])
-def variant(request, monkeypatch):
-    index = 0 if request.param == "serial" else 1
-    monkeypatch.setattr(conv_kernels, "chunk_variant", lambda pair: pair[index])
-    return request.param
-
-
-@pytest.fixture(params=["im2col", "output_side"])
-def side(request, monkeypatch):
-    monkeypatch.setattr(conv_kernels, "output_side",
-                        lambda *args: request.param == "output_side")
-    return request.param
-
-
 @pytest.fixture(params=["default", "no-winograd"])
 def winograd_used(request, monkeypatch):
     """Records whether the fused kernel took Winograd's products (or forbids them)."""
@@ -99,9 +85,9 @@ def run_case(case, dtype, activation, x=None):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ["linear", "relu", "swish"])
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_fused_kernel_matches_reference_and_the_ops_apart(variant, side, chunking,
-                                                         winograd_used, dtype, activation,
-                                                         case):
+def test_fused_kernel_matches_reference_and_the_ops_apart(chunk_kernel_variant, conv_side,
+                                                         chunking, winograd_used, dtype,
+                                                         activation, case):
     x, w, bias, fused, apart = run_case(case, dtype, activation)
     z = ref.ref_convnd(x, w, case[2], case[3], case[4]) + bias
     pool_strides = case[9] or case[8]

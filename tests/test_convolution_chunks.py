@@ -51,22 +51,6 @@ def tol(dtype):
     return dict(rtol=1e-11, atol=1e-11) if dtype == np.float64 else dict(rtol=3e-5, atol=3e-5)
 
 
-@pytest.fixture(params=["serial", "parallel"])
-def variant(request, monkeypatch):
-    index = 0 if request.param == "serial" else 1
-    monkeypatch.setattr(conv_kernels, "chunk_variant", lambda pair: pair[index])
-    return request.param
-
-
-@pytest.fixture(params=["im2col", "output_side"])
-def side(request, monkeypatch):
-    """im2col rows times the kernel, or the input times the tap kernels (the output side),
-    whichever the size rule would pick."""
-    monkeypatch.setattr(conv_kernels, "output_side",
-                        lambda *args: request.param == "output_side")
-    return request.param
-
-
 @pytest.fixture(params=CHUNKINGS, ids=["default", "per-sample", "uneven"])
 def chunking(request, monkeypatch):
     elements, least = request.param
@@ -107,7 +91,8 @@ def run_backward(g, forward, activation, w5, x5, geometry, columns, needs=(True,
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("activation", ACTIVATIONS)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_forward_and_backward_match_reference(variant, side, chunking, dtype, activation, case):
+def test_forward_and_backward_match_reference(chunk_kernel_variant, conv_side, chunking, dtype,
+                                              activation, case):
     strides, dilation, padding = case[2], case[3], case[4]
     x, w, bias, x5, w5, geometry = make_case(*case, dtype)
     alpha = 1.0 if activation == "elu" else 0.0
@@ -116,7 +101,7 @@ def test_forward_and_backward_match_reference(variant, side, chunking, dtype, ac
 
     forward = run_forward(x5, w5, bias, activation, geometry)
     a, z, columns = forward
-    assert a.dtype == dtype and (columns is None) == (side == "output_side")
+    assert a.dtype == dtype and (columns is None) == (conv_side == "output_side")
     np.testing.assert_allclose(a.reshape(a_ref.shape), a_ref, **tol(dtype))
     if needs_preactivation(ACTIVATION_CODES[activation]):
         np.testing.assert_allclose(z.reshape(z_ref.shape), z_ref, **tol(dtype))
@@ -144,7 +129,8 @@ def test_forward_and_backward_match_reference(variant, side, chunking, dtype, ac
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
-def test_input_and_weight_gradients_alone_match_reference(variant, side, dtype, case):
+def test_input_and_weight_gradients_alone_match_reference(chunk_kernel_variant, conv_side, dtype,
+                                                          case):
     # The transposed convolution's forward (the input gradient) and weight gradient.
     strides, dilation, padding = case[2], case[3], case[4]
     x, w, _, x5, w5, geometry = make_case(*case, dtype)
@@ -159,7 +145,7 @@ def test_input_and_weight_gradients_alone_match_reference(variant, side, dtype, 
         np.testing.assert_allclose(dw.reshape(w.shape), dw_ref, **tol(dtype))
 
 
-def test_only_the_asked_gradients_are_computed(side):
+def test_only_the_asked_gradients_are_computed(conv_side):
     x, w, bias, x5, w5, geometry = make_case(*CASES[5], np.float64)
     forward = run_forward(x5, w5, bias, "relu", geometry)
     g2 = rng.standard_normal(forward[0].shape)
@@ -174,7 +160,7 @@ def test_only_the_asked_gradients_are_computed(side):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_serial_parallel_and_thread_counts_agree_bit_for_bit(monkeypatch, side, dtype):
+def test_serial_parallel_and_thread_counts_agree_bit_for_bit(monkeypatch, conv_side, dtype):
     # The weight and bias gradients are per-chunk partial sums added in chunk order; the
     # chunks depend on the shapes alone, so no variant or thread count changes a bit.
     monkeypatch.setattr(conv_kernels, "MIN_CHUNKS", 4)

@@ -208,7 +208,7 @@ _forward_inlined = njit_inlined(_forward_loops)
 @njit_helper
 def _forward_in_place(out, code, alpha):
     # One array read and written: compiled apart, each loop would first test whether out
-    # and z overlap, find that they do, and run scalar (relu 0.22 -> 0.05 ns an element).
+    # and z overlap, find that they do, and run scalar (relu 0.22 -> 0.03 ns an element).
     _forward_inlined(out, code, alpha, out)
 
 

@@ -38,6 +38,23 @@ _KMAX_INSERTION_MAX_K = 32
 
 
 @njit_helper
+def _window(o, stride, pad, pool, size):
+    """[lo, hi): the inputs of output o's window that lie inside an axis of ``size``."""
+    start = o * stride - pad
+    return max(start, 0), min(start + pool, size)
+
+
+@njit_helper
+def _tiles_2x2(x, pool, strides, pad, out):
+    """True for 2x2 windows with stride 2 and no padding, every window inside the input:
+    the max pooling kernels' fast path."""
+    return (pool[0] == 1 and pool[1] == 2 and pool[2] == 2 and strides[0] == 1
+            and strides[1] == 2 and strides[2] == 2 and pad[0] == 0 and pad[1] == 0
+            and pad[2] == 0 and out.shape[1] <= x.shape[1] and 2 * out.shape[2] <= x.shape[2]
+            and 2 * out.shape[3] <= x.shape[3])
+
+
+@njit_helper
 def _max_pool_2x2_line(x, out, arg, n, od, oh):
     # One output line of 2x2 / stride 2 pooling, windows all inside: the four rows of a
     # window compared channel by channel in registers, selects instead of branches (the
@@ -80,9 +97,7 @@ def _max_pool_forward(x, pool, strides, pad, out, arg):
     n_batch, d_in, h_in, w_in, channels = x.shape
     d_out, h_out, w_out = out.shape[1], out.shape[2], out.shape[3]
     neg_inf = dtype_const(x, -np.inf)
-    if (pool[0] == 1 and pool[1] == 2 and pool[2] == 2 and strides[0] == 1
-            and strides[1] == 2 and strides[2] == 2 and pad[0] == 0 and pad[1] == 0
-            and pad[2] == 0 and d_out <= d_in and 2 * h_out <= h_in and 2 * w_out <= w_in):
+    if _tiles_2x2(x, pool, strides, pad, out):
         for n in prange(n_batch):
             for od in range(d_out):
                 for oh in range(h_out):
@@ -90,14 +105,11 @@ def _max_pool_forward(x, pool, strides, pad, out, arg):
         return out, arg
     for n in prange(n_batch):
         for od in range(d_out):
-            d_start = od * strides[0] - pad[0]
-            d_lo, d_hi = max(d_start, 0), min(d_start + pool[0], d_in)
+            d_lo, d_hi = _window(od, strides[0], pad[0], pool[0], d_in)
             for oh in range(h_out):
-                h_start = oh * strides[1] - pad[1]
-                h_lo, h_hi = max(h_start, 0), min(h_start + pool[1], h_in)
+                h_lo, h_hi = _window(oh, strides[1], pad[1], pool[1], h_in)
                 for ow in range(w_out):
-                    w_start = ow * strides[2] - pad[2]
-                    w_lo, w_hi = max(w_start, 0), min(w_start + pool[2], w_in)
+                    w_lo, w_hi = _window(ow, strides[2], pad[2], pool[2], w_in)
                     best = out[n, od, oh, ow]
                     where = arg[n, od, oh, ow]
                     first = (d_lo * h_in + h_lo) * w_in + w_lo
@@ -147,9 +159,7 @@ def _max_pool_values(x, pool, strides, pad, out):
     n_batch, d_in, h_in, w_in, channels = x.shape
     d_out, h_out, w_out = out.shape[1], out.shape[2], out.shape[3]
     neg_inf = dtype_const(x, -np.inf)
-    if (pool[0] == 1 and pool[1] == 2 and pool[2] == 2 and strides[0] == 1
-            and strides[1] == 2 and strides[2] == 2 and pad[0] == 0 and pad[1] == 0
-            and pad[2] == 0 and d_out <= d_in and 2 * h_out <= h_in and 2 * w_out <= w_in):
+    if _tiles_2x2(x, pool, strides, pad, out):
         for n in prange(n_batch):
             for od in range(d_out):
                 for oh in range(h_out):
@@ -157,14 +167,11 @@ def _max_pool_values(x, pool, strides, pad, out):
         return out
     for n in prange(n_batch):
         for od in range(d_out):
-            d_start = od * strides[0] - pad[0]
-            d_lo, d_hi = max(d_start, 0), min(d_start + pool[0], d_in)
+            d_lo, d_hi = _window(od, strides[0], pad[0], pool[0], d_in)
             for oh in range(h_out):
-                h_start = oh * strides[1] - pad[1]
-                h_lo, h_hi = max(h_start, 0), min(h_start + pool[1], h_in)
+                h_lo, h_hi = _window(oh, strides[1], pad[1], pool[1], h_in)
                 for ow in range(w_out):
-                    w_start = ow * strides[2] - pad[2]
-                    w_lo, w_hi = max(w_start, 0), min(w_start + pool[2], w_in)
+                    w_lo, w_hi = _window(ow, strides[2], pad[2], pool[2], w_in)
                     best = out[n, od, oh, ow]
                     for c in range(channels):
                         best[c] = neg_inf
@@ -204,14 +211,11 @@ def _avg_pool_forward(x, pool, strides, pad, out):
     one = dtype_const(x, 1.0)
     for n in prange(n_batch):
         for od in range(d_out):
-            d_start = od * strides[0] - pad[0]
-            d_lo, d_hi = max(d_start, 0), min(d_start + pool[0], d_in)
+            d_lo, d_hi = _window(od, strides[0], pad[0], pool[0], d_in)
             for oh in range(h_out):
-                h_start = oh * strides[1] - pad[1]
-                h_lo, h_hi = max(h_start, 0), min(h_start + pool[1], h_in)
+                h_lo, h_hi = _window(oh, strides[1], pad[1], pool[1], h_in)
                 for ow in range(w_out):
-                    w_start = ow * strides[2] - pad[2]
-                    w_lo, w_hi = max(w_start, 0), min(w_start + pool[2], w_in)
+                    w_lo, w_hi = _window(ow, strides[2], pad[2], pool[2], w_in)
                     acc = out[n, od, oh, ow]
                     for c in range(channels):
                         acc[c] = 0
@@ -239,14 +243,11 @@ def _avg_pool_backward(g, pool, strides, pad, dx):
                     for c in range(channels):
                         dx[n, d, h, w, c] = 0
         for od in range(d_out):
-            d_start = od * strides[0] - pad[0]
-            d_lo, d_hi = max(d_start, 0), min(d_start + pool[0], d_in)
+            d_lo, d_hi = _window(od, strides[0], pad[0], pool[0], d_in)
             for oh in range(h_out):
-                h_start = oh * strides[1] - pad[1]
-                h_lo, h_hi = max(h_start, 0), min(h_start + pool[1], h_in)
+                h_lo, h_hi = _window(oh, strides[1], pad[1], pool[1], h_in)
                 for ow in range(w_out):
-                    w_start = ow * strides[2] - pad[2]
-                    w_lo, w_hi = max(w_start, 0), min(w_start + pool[2], w_in)
+                    w_lo, w_hi = _window(ow, strides[2], pad[2], pool[2], w_in)
                     scale = one / ((d_hi - d_lo) * (h_hi - h_lo) * (w_hi - w_lo))
                     grow = g[n, od, oh, ow]
                     for d in range(d_lo, d_hi):

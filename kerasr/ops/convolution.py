@@ -236,10 +236,11 @@ def _conv_chunked(inputs, x5, w5, bias, code, alpha, geometry, input_shape, out_
 def conv_pool(x, kernel, bias=None, strides=1, padding="valid", dilation_rate=1,
               activation="linear", alpha=0.0, data_format="channels_last", pool_mode="max",
               pool_size=2, pool_strides=None, pool_padding="valid"):
-    """pool(activation(convolution(x, kernel) + bias)) in one kernel, for inference: the same
-    values as `conv` then `pooling.max_pool` / `average_pool` (``pool_mode`` "max" or
-    "average"), without the convolution's full output in memory. One group only. Records
-    nothing on a tape (it has no gradient): training runs the two ops."""
+    """pool(activation(convolution(x, kernel) + bias)) in one kernel, for inference: the
+    values of `conv` then `pooling.max_pool` / `average_pool` (``pool_mode`` "max" or
+    "average"), without the convolution's full output in memory; bit for bit, or to rounding
+    where Winograd's products run (kernels/conv_pool.py). One group only. Records nothing on
+    a tape (it has no gradient): training runs the two ops."""
     x, kernel, bias = _tensors(x, kernel, bias)
     code = act_kernels.ACTIVATION_CODES[activation]
     _, x5, w5, geometry, out_size = _conv_arrays(x, kernel, strides, padding, dilation_rate, 1,

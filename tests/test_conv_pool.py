@@ -226,6 +226,10 @@ def test_conditions_a_user_can_change_fall_back_to_the_layers(monkeypatch):
     first.activity_regularizer = regularizer_l2(0.1)
     model(x)
     assert len(first.losses) == 1  # the layer itself ran and recorded its penalty
+    second_pool = model.layers[3]
+    second_pool.activity_regularizer = regularizer_l2(0.1)  # on the pooling of a fused pair
+    model(x)
+    assert len(second_pool.losses) == 1
 
 
 def test_a_wrong_input_names_the_convolution():

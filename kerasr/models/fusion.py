@@ -4,11 +4,11 @@ when no gradient tape is active (predict, evaluate, calling the model outside tr
 
 The pair's values are those of the two layers run one after the other, bit for bit, except
 where the fused kernel multiplies by Winograd's F(2x2, 3x3) (3x3 convolutions with stride 1
-and enough channels: the same to rounding; see kernels/conv_pool.py). A pair is
-fused only when nothing else could observe the convolution's output: it is not a model
-output, no other layer reads it, the convolution has no activity regularizer, and both layers
-are the stock classes (a subclass may change `call`). Conditions that a user can change on a
-built model (activation, activity regularizer) are checked at every call.
+and enough channels: the same to rounding; see kernels/conv_pool.py). A pair is fused only
+when nothing else could observe the convolution's output: it is not a model output, no other
+layer reads it, neither layer has an activity regularizer, and both are the stock classes (a
+subclass may change `call`). Conditions that a user can change on a built model (activation,
+activity regularizers) are checked at every call.
 """
 
 from ..activations import fused_kernel
@@ -32,7 +32,9 @@ class ConvPoolStep:
 
     def _fusable_now(self):
         conv = self.conv
-        return conv.activity_regularizer is None and fused_kernel(conv.activation) is not None
+        return (conv.activity_regularizer is None
+                and getattr(self.pool, "activity_regularizer", None) is None
+                and fused_kernel(conv.activation) is not None)
 
     def __call__(self, inputs, training=None):
         conv, pool = self.conv, self.pool
